@@ -38,7 +38,7 @@ vcluster-down: build
 	$(VCLUSTER) down
 
 bench: build
-	OMX_BUILD=$(abspath $(BUILD)) /usr/bin/python3 bench/cluster_bench.py
+	OMX_BUILD=$(abspath $(BUILD)) /usr/bin/python3 tests/bench/cluster_bench.py
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)

@@ -15,6 +15,7 @@ awaitable<void> Daemon::sample_loop() {
     auto next_refresh = Clock::now();
     while (!stopping_) {
         if (!admin_.quiet) meter_.sample();
+        if (mode_ != Mode::Off) note_transitions();  // finer than the gossip interval
         if (Clock::now() >= next_refresh) {
             meter_.refresh_resources();
             next_refresh = Clock::now() + std::chrono::seconds(1);
