@@ -61,7 +61,9 @@ UniqueFd lock_pid_file(const std::string& path) {
 }
 
 int genkey(const std::string& path) {
-    std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+    auto dir = std::filesystem::path(path).parent_path();
+    std::error_code ec;
+    if (!dir.empty()) std::filesystem::create_directories(dir, ec);
     UniqueFd fd(open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
     if (!fd) {
         std::cerr << "omxd: cannot create " << path << ": " << std::strerror(errno)
