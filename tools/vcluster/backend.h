@@ -1,0 +1,52 @@
+#pragma once
+// A vcluster backend knows how to make nodes of one kind (network namespaces today; UML
+// and QEMU guests later) and how to reach into them. Everything above it — waiting for the
+// daemons to converge, the status table, the CLI — is the same for every backend.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "state.h"
+
+namespace vcluster {
+
+struct UpOptions {
+    int nodes = 4;
+    bool autodiscovery = false;   // no map file: omxd finds its peers by multicast
+    double cpu_share = 0;         // cores per node, 0 = unlimited
+    long memory_mb = 0;           // per node, 0 = unlimited
+    std::vector<std::string> omxd_args;   // extra daemon options (e.g. --down-timeout 3)
+};
+
+class Backend {
+public:
+    virtual ~Backend() = default;
+    virtual std::string name() const = 0;
+
+    // Creates the switch, the nodes and their daemons, recording each step in `state`
+    // (saved as it goes) so that `down` can undo a half-finished `up`.
+    virtual void up(ClusterState& state, const UpOptions& opt) = 0;
+    // Removes everything `state` records; idempotent. Returns what could not be removed.
+    virtual std::vector<std::string> down(ClusterState& state) = 0;
+
+    // Runs a command in a node, attached to our terminal; returns its exit status.
+    virtual int exec(const ClusterState& state, int node, const std::vector<std::string>& argv) = 0;
+
+    virtual void start_daemon(const ClusterState& state, int node) = 0;
+    virtual std::vector<int> daemon_pids(const ClusterState& state, int node) = 0;
+    virtual bool node_alive(const ClusterState& state, int node) = 0;
+
+    // Cuts `nodes` off the main switch onto a switch of their own; heal undoes it.
+    virtual void partition(ClusterState& state, const std::vector<int>& nodes) = 0;
+    virtual void heal(ClusterState& state) = 0;
+    virtual void set_cpu_share(ClusterState& state, int node, double cores) = 0;
+
+    // Host path of the node daemon's control socket, and of its log.
+    virtual std::string control_socket(const ClusterState& state, int node) const = 0;
+    virtual std::string log_path(int node) const = 0;
+};
+
+std::unique_ptr<Backend> make_backend(const std::string& name);
+std::vector<std::string> backend_names();
+
+}  // namespace vcluster

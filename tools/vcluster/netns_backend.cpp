@@ -1,0 +1,256 @@
+// The netns backend: every node is a set of namespaces (net, mount, uts, ipc, pid) held by
+// one process, wired by a veth pair to a bridge that lives in a namespace of its own, so no
+// node traffic ever touches the host's interfaces.
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+#include "backend.h"
+#include "cgroups.h"
+#include "common/cluster_key.h"
+#include "namespaces.h"
+#include "plan.h"
+
+namespace fs = std::filesystem;
+
+namespace vcluster {
+namespace {
+
+constexpr const char* kBridge = "br0";
+constexpr const char* kPartitionBridge = "br1";
+constexpr const char* kDaemonStateDir = "/var/lib/omxd";
+
+void check(int rc, const std::string& what) {
+    if (rc != 0) throw std::runtime_error(fmt::format("{}: {}", what, std::strerror(errno)));
+}
+
+void mount_or_throw(const char* source, const std::string& target, const char* type, unsigned long flags,
+                    const std::string& data = "") {
+    if (::mount(source, target.c_str(), type, flags, data.empty() ? nullptr : data.c_str()) != 0)
+        throw std::runtime_error(fmt::format("mount {} on {}: {}", type ? type : source ? source : "(remount)",
+                                             target, std::strerror(errno)));
+}
+
+void write_text(const std::string& path, const std::string& text, mode_t mode = 0644) {
+    std::ofstream out(path, std::ios::trunc);
+    out << text;
+    out.flush();
+    if (!out) throw std::runtime_error(fmt::format("cannot write {}", path));
+    fs::permissions(path, fs::perms(mode));
+}
+
+struct NodeFiles {
+    int id;
+    int nodes;
+    bool autodiscovery;
+    std::string key_hex;
+    std::string dir;   // <state>/node<id>
+};
+
+// Runs inside the node's fresh namespaces, before anything else lives there.
+void set_up_node_filesystem(const NodeFiles& f) {
+    std::string host = node_hostname(f.id);
+    check(::sethostname(host.c_str(), host.size()), "sethostname");
+    mount_or_throw(nullptr, "/", nullptr, MS_REC | MS_PRIVATE);
+
+    // /etc: the host's, with the node's own changes in an upper dir.
+    mount_or_throw("overlay", "/etc", "overlay", 0,
+                   fmt::format("lowerdir=/etc,upperdir={0}/etc.upper,workdir={0}/etc.work", f.dir));
+    write_text("/etc/hostname", host + "\n");
+    write_text("/etc/hosts", hosts_file(f.nodes));
+    for (const char* other : {"/etc/openmosix.map", "/etc/mosix.map", "/etc/hpc.map"}) ::unlink(other);
+    if (!f.autodiscovery) write_text("/etc/openmosix.map", map_file(f.nodes));
+    fs::create_directories("/etc/openmosix");
+    write_text("/etc/openmosix/cluster.key", f.key_hex + "\n", 0600);
+
+    mount_or_throw((f.dir + "/tmp").c_str(), "/tmp", nullptr, MS_BIND);
+    mount_or_throw((f.dir + "/lib").c_str(), kDaemonStateDir, nullptr, MS_BIND);
+    // /run last: it hides the host's /run, where the state dir usually is.
+    mount_or_throw("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=755");
+    mount_or_throw("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+    mount_or_throw("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC);
+}
+
+class NetnsBackend : public Backend {
+public:
+    std::string name() const override { return "netns"; }
+
+    void up(ClusterState& state, const UpOptions& opt) override {
+        state.backend = name();
+        state.size = opt.nodes;
+        state.autodiscovery = opt.autodiscovery;
+        state.omxd_args = opt.omxd_args;
+        ensure_host_dir(state, kDaemonStateDir);
+        std::string key = omx::ClusterKey::generate_hex();
+        write_text(state_dir() + "/cluster.key", key + "\n", 0600);
+
+        state.switch_holder = spawn_holder(CLONE_NEWNET | CLONE_NEWNS, "vcluster-switch", {}, [] {});
+        save_state(state);
+        run_in_netns(state.switch_holder, {"ip", "-batch", "-"},
+                     fmt::format("link set lo up\n"
+                                 "link add {0} type bridge mcast_snooping 0\n"
+                                 "link set {0} up\n"
+                                 "addr add {1}/{2} dev {0}\n",
+                                 kBridge, kSwitchAddress, kPrefixLength));
+
+        auto hierarchies = detect_cgroups();
+        for (int id = 1; id <= opt.nodes; ++id) create_node(state, hierarchies, opt, id, key);
+        for (int id = 1; id <= opt.nodes; ++id) start_daemon(state, id);
+    }
+
+    std::vector<std::string> down(ClusterState& state) override {
+        std::vector<std::string> left;
+        for (auto& n : state.nodes) {
+            try {
+                kill_holder(n.holder);
+            } catch (const std::exception& e) {
+                left.push_back(fmt::format("node {}: {}", n.id, e.what()));
+            }
+        }
+        try {
+            kill_holder(state.switch_holder);
+        } catch (const std::exception& e) {
+            left.push_back(fmt::format("switch: {}", e.what()));
+        }
+        for (auto& n : state.nodes)
+            for (const auto& d : remove_cgroups(n.cgroups)) left.push_back("cgroup " + d);
+        // Parents only go when empty: another cluster (other VCLUSTER_DIR) may use them.
+        remove_cgroups(state.cgroup_parents);
+        for (const auto& d : state.host_dirs_created) {
+            std::error_code ec;
+            if (fs::is_empty(d, ec)) fs::remove(d, ec);
+        }
+        return left;
+    }
+
+    int exec(const ClusterState& state, int node, const std::vector<std::string>& argv) override {
+        const auto& n = record(state, node);
+        RunOptions opt;
+        opt.cgroups = n.cgroups;
+        opt.path_prefix = state.bin_dir;
+        return run_in_node(n.holder, argv, opt);
+    }
+
+    void start_daemon(const ClusterState& state, int node) override {
+        const auto& n = record(state, node);
+        omx::UniqueFd log(::open(log_path(node).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+        if (!log) throw std::runtime_error(fmt::format("cannot open {}: {}", log_path(node), std::strerror(errno)));
+        RunOptions opt;
+        opt.cgroups = n.cgroups;
+        opt.path_prefix = state.bin_dir;
+        opt.detach = true;
+        opt.output_fd = log.get();
+        std::vector<std::string> argv = {state.bin_dir + "/omxd", "-f"};
+        argv.insert(argv.end(), state.omxd_args.begin(), state.omxd_args.end());
+        run_in_node(n.holder, argv, opt);
+    }
+
+    std::vector<int> daemon_pids(const ClusterState& state, int node) override {
+        return processes_in_node(record(state, node).holder, {"omxd", "omdiscd"});
+    }
+
+    bool node_alive(const ClusterState& state, int node) override { return record(state, node).holder.alive(); }
+
+    void partition(ClusterState& state, const std::vector<int>& nodes) override {
+        std::string batch;
+        if (!std::any_of(state.nodes.begin(), state.nodes.end(), [](auto& n) { return n.partitioned; }))
+            batch += fmt::format("link add {0} type bridge mcast_snooping 0\nlink set {0} up\n", kPartitionBridge);
+        for (int id : nodes) batch += fmt::format("link set {} master {}\n", switch_port_name(id), kPartitionBridge);
+        run_in_netns(state.switch_holder, {"ip", "-batch", "-"}, batch);
+        for (int id : nodes) state.node(id)->partitioned = true;
+    }
+
+    void heal(ClusterState& state) override {
+        std::string batch;
+        for (const auto& n : state.nodes)
+            if (n.partitioned) batch += fmt::format("link set {} master {}\n", switch_port_name(n.id), kBridge);
+        if (batch.empty()) return;
+        batch += fmt::format("link del {}\n", kPartitionBridge);
+        run_in_netns(state.switch_holder, {"ip", "-batch", "-"}, batch);
+        for (auto& n : state.nodes) n.partitioned = false;
+    }
+
+    void set_cpu_share(ClusterState& state, int node, double cores) override {
+        auto* n = state.node(node);
+        vcluster::set_cpu_share(n->cgroups, cores);
+        n->cpu_share = cores;
+    }
+
+    std::string control_socket(const ClusterState& state, int node) const override {
+        return fmt::format("/proc/{}/root/run/omxd/control.sock", record(state, node).holder.pid);
+    }
+    std::string log_path(int node) const override { return node_dir(node) + "/omxd.log"; }
+
+private:
+    static const NodeRecord& record(const ClusterState& state, int node) {
+        for (const auto& n : state.nodes)
+            if (n.id == node) return n;
+        throw std::invalid_argument(fmt::format("no node {} in this cluster", node));
+    }
+
+    static void ensure_host_dir(ClusterState& state, const std::string& dir) {
+        if (fs::exists(dir)) return;
+        fs::create_directories(dir);
+        state.host_dirs_created.push_back(dir);
+    }
+
+    void create_node(ClusterState& state, const std::vector<CgroupHierarchy>& hierarchies, const UpOptions& opt,
+                     int id, const std::string& key) {
+        NodeFiles files{id, opt.nodes, opt.autodiscovery, key, node_dir(id)};
+        for (const char* sub : {"etc.upper", "etc.work", "tmp", "lib"}) fs::create_directories(files.dir + "/" + sub);
+        fs::permissions(files.dir + "/tmp", fs::perms::all | fs::perms::sticky_bit);
+
+        NodeRecord rec;
+        rec.id = id;
+        auto groups = create_node_cgroups(hierarchies, id);
+        rec.cgroups = groups.dirs;
+        for (const auto& p : groups.parents)
+            if (std::find(state.cgroup_parents.begin(), state.cgroup_parents.end(), p) == state.cgroup_parents.end())
+                state.cgroup_parents.push_back(p);
+        state.nodes.push_back(rec);
+        save_state(state);   // from here on `down` removes the groups even if the rest fails
+
+        vcluster::set_cpu_share(rec.cgroups, opt.cpu_share);
+        set_memory_limit(rec.cgroups, opt.memory_mb);
+        rec.cpu_share = opt.cpu_share;
+        rec.memory_limit_mb = opt.memory_mb;
+        rec.holder = spawn_holder(CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC,
+                                  fmt::format("vcluster-node{}", id), rec.cgroups,
+                                  [&files] { set_up_node_filesystem(files); });
+        *state.node(id) = rec;
+        save_state(state);
+
+        run_in_netns(state.switch_holder, {"ip", "-batch", "-"},
+                     fmt::format("link add {0} type veth peer name eth0 netns {1}\n"
+                                 "link set {0} master {2}\n"
+                                 "link set {0} up\n",
+                                 switch_port_name(id), rec.holder.pid, kBridge));
+        run_in_netns(rec.holder, {"ip", "-batch", "-"},
+                     fmt::format("link set lo up\n"
+                                 "addr add {0}/{1} dev eth0\n"
+                                 "link set eth0 up\n"
+                                 "route add default via {2}\n",
+                                 node_address(id), kPrefixLength, kSwitchAddress));
+    }
+};
+
+}  // namespace
+
+std::vector<std::string> backend_names() { return {"netns"}; }
+
+std::unique_ptr<Backend> make_backend(const std::string& name) {
+    if (name == "netns") return std::make_unique<NetnsBackend>();
+    throw std::invalid_argument(fmt::format("unknown backend '{}' (available: netns)", name));
+}
+
+}  // namespace vcluster
