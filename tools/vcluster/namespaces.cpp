@@ -176,6 +176,9 @@ void kill_holder(const ProcessRef& holder, int timeout_ms) {
             throw std::runtime_error(fmt::format("holder process {} did not die", holder.pid));
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
+    // Give the host's init a moment to reap it, so `ps` right after `down` is clean.
+    for (int i = 0; i < 50 && ::access(fmt::format("/proc/{}", holder.pid).c_str(), F_OK) == 0; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
 }
 
 int run_in_node(const ProcessRef& holder, const std::vector<std::string>& argv, const RunOptions& opt) {
