@@ -30,9 +30,10 @@ sanitize:
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ctest --output-on-failure -j $(JOBS)
 
+# Brings up $(NODES) nodes, waits until every daemon sees every node, prints the table.
+# VCLUSTER_ARGS passes options, e.g. VCLUSTER_ARGS="--cpu 0.5" or "--auto".
 vcluster: build
-	$(VCLUSTER) up $(NODES)
-	$(VCLUSTER) status
+	$(VCLUSTER) up $(NODES) $(VCLUSTER_ARGS)
 
 vcluster-down: build
 	$(VCLUSTER) down
