@@ -57,7 +57,7 @@ def cluster():
     c = Cluster(3)
     c.down()
     try:
-        c.up("--cpu", "0.5")
+        c.up("--cpu", "0.5", "--mem", "512")
         yield c
     finally:
         c.down()
@@ -105,6 +105,8 @@ def test_status_json_and_logs(cluster):
     assert s["size"] == 3 and s["converged"] and s["backend"] == "netns"
     assert [n["self"]["id"] for n in s["nodes"]] == [1, 2, 3]
     assert all(n["cpu_share"] == 0.5 for n in s["nodes"])
+    # The memory limit is what each daemon reports as the node's total memory (pages).
+    assert all(n["self"]["tmem"] == 512 * 256 for n in s["nodes"]), s["nodes"]
     assert "running: node #2" in run([VCLUSTER, "logs", "2"]).stdout
 
 
