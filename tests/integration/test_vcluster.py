@@ -2,6 +2,7 @@
 import json
 import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -147,3 +148,23 @@ def test_partition_of_two_nodes_splits_the_cluster():
         c.wait_for("reconverge", lambda: c.all_converged(), timeout=15)
     finally:
         c.down()
+
+
+def test_a_build_and_state_under_tmp_work_and_clusters_coexist(tmp_path_factory):
+    """CI clones often live under /tmp, which every node replaces by its own /tmp."""
+    base = Path("/tmp") / f"vcluster-test-{os.getpid()}"
+    shutil.rmtree(base, ignore_errors=True)
+    shutil.copytree(VCLUSTER.parent, base / "bin", symlinks=True)
+    env = dict(os.environ, VCLUSTER_DIR=str(base / "state"))
+    vc = [str(base / "bin" / "vcluster")]
+    try:
+        r = subprocess.run(vc + ["up", "2"], env=env, capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        r = subprocess.run(vc + ["exec", "2", "sh", "-c", "command -v mosctl; mosctl whois; ls /tmp"],
+                           env=env, capture_output=True, text=True, timeout=60)
+        assert r.stdout.splitlines()[:2] == [str(base / "bin" / "mosctl"), "This is openMosix #2"], r
+    finally:
+        r = subprocess.run(vc + ["down"], env=env, capture_output=True, text=True, timeout=120)
+        shutil.rmtree(base, ignore_errors=True)
+    assert r.returncode == 0, r.stderr
+    assert not list(Path("/sys/fs/cgroup").glob("*/vcluster-*")), "its cgroups must be gone"

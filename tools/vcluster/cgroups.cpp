@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "plan.h"
+#include "state.h"
 
 namespace fs = std::filesystem;
 
@@ -106,11 +107,18 @@ static void enable_v2_controllers(const std::string& dir, const std::vector<std:
     }
 }
 
+std::string cgroup_group_name() {
+    // Clusters with different state dirs may run side by side: each gets its own group.
+    std::string dir = state_dir();
+    if (dir == "/run/vcluster") return "vcluster";
+    return fmt::format("vcluster-{:08x}", uint32_t(std::hash<std::string>{}(dir)));
+}
+
 NodeCgroups create_node_cgroups(const std::vector<CgroupHierarchy>& hs, int id) {
     NodeCgroups out;
     for (const auto& h : hs) {
         std::string base = h.v2 ? h.mount : h.mount + (h.own_path == "/" ? "" : h.own_path);
-        std::string parent = base + "/vcluster";
+        std::string parent = base + "/" + cgroup_group_name();
         if (h.v2) enable_v2_controllers(h.mount, h.controllers);
         fs::create_directories(parent);
         if (h.v2) enable_v2_controllers(parent, h.controllers);

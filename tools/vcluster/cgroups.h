@@ -30,6 +30,9 @@ struct NodeCgroups {
     std::vector<std::string> parents;   // the "vcluster" groups they live in
 };
 
+// "vcluster" for the default state dir, "vcluster-<hash>" for another one.
+std::string cgroup_group_name();
+
 // Creates node `id`'s groups (and the vcluster parents when missing).
 NodeCgroups create_node_cgroups(const std::vector<CgroupHierarchy>& hs, int id);
 

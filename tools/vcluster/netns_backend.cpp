@@ -8,8 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -55,6 +55,30 @@ struct NodeFiles {
     bool autodiscovery;
     std::string key_hex;
     std::string dir;   // <state>/node<id>
+    std::vector<std::string> keep_in_tmp;   // host dirs under /tmp the node must still see
+};
+
+// The node gets a /tmp of its own, which would hide a build tree, a checkout or a state
+// dir that lives under the host's /tmp (CI clones often do). Those are bound back in.
+std::vector<std::string> host_dirs_to_keep_in_tmp(const std::vector<std::string>& paths) {
+    std::vector<std::string> keep;
+    for (const auto& p : paths) {
+        fs::path rel = fs::path(p).lexically_normal().lexically_relative("/tmp");
+        if (rel.empty() || *rel.begin() == ".." || *rel.begin() == ".") continue;
+        std::string top = "/tmp/" + rel.begin()->string();
+        if (fs::is_directory(top) && std::find(keep.begin(), keep.end(), top) == keep.end()) keep.push_back(top);
+    }
+    return keep;
+}
+
+// An O_PATH handle to a directory, used as a mount source by /proc/self/fd/N once the
+// path itself may be hidden by an earlier mount.
+struct DirHandle {
+    omx::UniqueFd fd;
+    explicit DirHandle(const std::string& path) : fd(::open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)) {
+        if (!fd) throw std::runtime_error(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
+    }
+    std::string source() const { return fmt::format("/proc/self/fd/{}", fd.get()); }
 };
 
 // Runs inside the node's fresh namespaces, before anything else lives there.
@@ -73,8 +97,15 @@ void set_up_node_filesystem(const NodeFiles& f) {
     fs::create_directories("/etc/openmosix");
     write_text("/etc/openmosix/cluster.key", f.key_hex + "\n", 0600);
 
-    mount_or_throw((f.dir + "/tmp").c_str(), "/tmp", nullptr, MS_BIND);
-    mount_or_throw((f.dir + "/lib").c_str(), kDaemonStateDir, nullptr, MS_BIND);
+    DirHandle node_tmp(f.dir + "/tmp"), node_lib(f.dir + "/lib");
+    std::vector<std::pair<DirHandle, std::string>> kept;
+    for (const auto& k : f.keep_in_tmp) kept.emplace_back(DirHandle(k), k);
+    mount_or_throw(node_tmp.source().c_str(), "/tmp", nullptr, MS_BIND);
+    for (const auto& [handle, path] : kept) {
+        fs::create_directories(path);   // now inside the node's own /tmp
+        mount_or_throw(handle.source().c_str(), path, nullptr, MS_BIND | MS_REC);
+    }
+    mount_or_throw(node_lib.source().c_str(), kDaemonStateDir, nullptr, MS_BIND);
     // /run last: it hides the host's /run, where the state dir usually is.
     mount_or_throw("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=755");
     mount_or_throw("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
@@ -206,7 +237,9 @@ private:
 
     void create_node(ClusterState& state, const std::vector<CgroupHierarchy>& hierarchies, const UpOptions& opt,
                      int id, const std::string& key) {
-        NodeFiles files{id, opt.nodes, opt.autodiscovery, key, node_dir(id)};
+        std::error_code ec;
+        NodeFiles files{id, opt.nodes, opt.autodiscovery, key, node_dir(id),
+                        host_dirs_to_keep_in_tmp({state.bin_dir, fs::current_path(ec).string(), state_dir()})};
         for (const char* sub : {"etc.upper", "etc.work", "tmp", "lib"}) fs::create_directories(files.dir + "/" + sub);
         fs::permissions(files.dir + "/tmp", fs::perms::all | fs::perms::sticky_bit);
 
