@@ -1,0 +1,184 @@
+#include "checkpoint.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <fmt/format.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace omx::mig {
+
+namespace {
+
+constexpr uint64_t kPage = 4096;
+constexpr uint64_t kChunk = 1 << 20;
+
+std::string slurp(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+bool anonymous(const Mapping& m) { return m.path.empty() || m.path == "[heap]" || m.path == "[stack]"; }
+
+// What the kernel keeps per thread and /proc does not show, asked from inside.
+void read_thread_state(Tracee& t, ProcessState& s) {
+    uint64_t scratch = uint64_t(t.inject_checked("mmap scratch page", SYS_mmap, 0, kPage, PROT_READ | PROT_WRITE,
+                                                 MAP_PRIVATE | MAP_ANONYMOUS, uint64_t(-1), 0));
+    s.layout.brk = uint64_t(t.inject(SYS_brk, 0));
+    t.inject_checked("prctl(PR_GET_TID_ADDRESS)", SYS_prctl, PR_GET_TID_ADDRESS, scratch);
+    s.clear_child_tid = t.read_u64(scratch);
+    if (t.inject(SYS_get_robust_list, 0, scratch, scratch + 8) == 0) {
+        s.robust_list = t.read_u64(scratch);
+        s.robust_list_len = t.read_u64(scratch + 8);
+    }
+    t.inject_checked("sigaltstack", SYS_sigaltstack, 0, scratch);
+    s.altstack_sp = t.read_u64(scratch);
+    s.altstack_flags = int32_t(t.read_u64(scratch + 8));
+    s.altstack_size = t.read_u64(scratch + 16);
+    for (int sig = 1; sig <= 64; ++sig) {
+        if (sig == SIGKILL || sig == SIGSTOP) continue;
+        if (t.inject(SYS_rt_sigaction, uint64_t(sig), 0, scratch, 8) != 0) continue;   // 32, 33: glibc's own
+        auto& a = s.actions[sig - 1];
+        a.handler = t.read_u64(scratch);
+        a.flags = t.read_u64(scratch + 8);
+        a.restorer = t.read_u64(scratch + 16);
+        a.mask = t.read_u64(scratch + 24);
+    }
+    t.inject_checked("munmap scratch page", SYS_munmap, scratch, kPage);
+}
+
+// Present (or swapped) pages of an anonymous region, from /proc/<pid>/pagemap.
+std::vector<bool> populated_pages(int pagemap, const Mapping& m) {
+    size_t n = m.size() / kPage;
+    std::vector<uint64_t> entries(n);
+    ssize_t got = ::pread(pagemap, entries.data(), n * 8, off_t(m.start / kPage * 8));
+    std::vector<bool> out(n, got != ssize_t(n * 8));   // unreadable pagemap: send all
+    if (got == ssize_t(n * 8))
+        for (size_t i = 0; i < n; ++i) out[i] = (entries[i] >> 62) & 3;   // bit 63 present, 62 swapped
+    return out;
+}
+
+bool all_zero(const uint8_t* p) {
+    static const uint8_t zero[kPage] = {};
+    return std::memcmp(p, zero, kPage) == 0;
+}
+
+// Streams one region's non-zero pages, coalesced into runs.
+void send_region(const Tracee& t, const Mapping& m, int pagemap, ImageWriter& out, CheckpointStats& st) {
+    if (m.prot == 0) return;   // PROT_NONE: reserved address space, nothing to carry
+    std::vector<bool> present = anonymous(m) ? populated_pages(pagemap, m) : std::vector<bool>(m.size() / kPage, true);
+    std::vector<uint8_t> buf(kChunk);
+    for (uint64_t base = m.start; base < m.end; base += kChunk) {
+        uint64_t len = std::min(kChunk, m.end - base);
+        bool any = false;
+        for (uint64_t p = 0; p < len / kPage; ++p) any = any || present[(base - m.start) / kPage + p];
+        if (!any) continue;
+        try {
+            t.read_memory(base, {buf.data(), len});
+        } catch (const std::exception&) {
+            // Pages of a file mapping past the end of the file cannot be read: skip them.
+            for (uint64_t p = 0; p < len; p += kPage) {
+                try {
+                    t.read_memory(base + p, {buf.data() + p, kPage});
+                } catch (const std::exception&) {
+                    std::memset(buf.data() + p, 0, kPage);
+                }
+            }
+        }
+        uint64_t run_start = 0, run_len = 0;
+        auto flush = [&] {
+            if (run_len) out.pages(base + run_start, {buf.data() + run_start, run_len});
+            run_len = 0;
+        };
+        for (uint64_t p = 0; p < len; p += kPage) {
+            bool keep = present[(base + p - m.start) / kPage] && !all_zero(buf.data() + p);
+            if (keep) {
+                if (!run_len) run_start = p;
+                run_len += kPage;
+                ++st.pages;
+            } else {
+                flush();
+            }
+        }
+        flush();
+    }
+}
+
+}  // namespace
+
+std::string cantmove_reason(pid_t pid) {
+    std::error_code ec;
+    size_t threads = 0;
+    for (auto it = fs::directory_iterator(fmt::format("/proc/{}/task", pid), ec); !ec && it != fs::directory_iterator();
+         it.increment(ec))
+        ++threads;
+    if (threads > 1) return "clone_vm";
+    for (const auto& m : read_maps(pid))
+        if (m.shared) return m.path.rfind("/SYSV", 0) == 0 ? "mem_lock" : "mmap_dev";
+    return "";
+}
+
+CheckpointStats checkpoint(Tracee& t, ImageWriter& out) {
+    if (auto why = cantmove_reason(t.pid()); !why.empty())
+        throw CantMove(why, fmt::format("process {} cannot move ({})", t.pid(), why));
+    CheckpointStats st;
+    ProcessState s;
+    const user_regs_struct stopped = t.registers();
+    s.regs = resumable_registers(stopped);
+    st.resume_regs = s.regs;
+    s.xstate = t.xstate();
+    s.sigmask = t.signal_mask();
+    s.rseq = t.rseq();
+
+    uint64_t injected_before = t.injected_calls();
+    t.set_syscall_site(find_syscall_in_vdso(t));
+    read_thread_state(t, s);
+    t.set_registers(stopped);
+    st.injected_calls = t.injected_calls() - injected_before;
+
+    auto maps = read_maps(t.pid());
+    uint64_t brk = s.layout.brk;
+    s.layout = read_stat_layout(t.pid());
+    s.layout.brk = brk;
+    std::string auxv = slurp(fmt::format("/proc/{}/auxv", t.pid()));
+    s.auxv.assign(auxv.begin(), auxv.end());
+    std::error_code ec;
+    s.exe = fs::read_symlink(fmt::format("/proc/{}/exe", t.pid()), ec).string();
+    for (const auto& m : maps) {
+        if (m.is("[vsyscall]")) continue;
+        Region g{m.start, m.end, m.prot, m.path};
+        (m.kernel_special() ? s.kernel_regions : s.regions).push_back(g);
+    }
+    st.regions = s.regions.size();
+
+    out.frame(Frame::Header, encode_header({kernel_release(), cpu_xcr0()}));
+    out.frame(Frame::State, encode_state(s));
+    omx::UniqueFd pagemap(::open(fmt::format("/proc/{}/pagemap", t.pid()).c_str(), O_RDONLY | O_CLOEXEC));
+    for (const auto& m : maps)
+        if (!m.kernel_special()) send_region(t, m, pagemap.get(), out, st);
+    // The vDSO travels as a fingerprint: restore refuses a target whose vDSO differs.
+    for (const auto& m : maps)
+        if (m.is("[vdso]")) {
+            std::vector<uint8_t> code(m.size());
+            t.read_memory(m.start, code);
+            out.pages(m.start, code);
+        }
+    out.frame(Frame::End, {});
+    st.image_bytes = out.bytes_written();
+    return st;
+}
+
+}  // namespace omx::mig

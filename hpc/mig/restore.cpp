@@ -1,0 +1,245 @@
+#include "restore.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
+
+#include "common/bytes.h"
+#include "tracee.h"
+
+namespace fs = std::filesystem;
+
+namespace omx::mig {
+
+namespace {
+
+constexpr uint64_t kPage = 4096;
+// Layout of the trampoline page: code first, then scratch areas for injected calls.
+constexpr uint64_t kOffAction = 64, kOffAltstack = 128, kOffMmMap = 256, kOffAuxv = 1024;
+
+struct PrctlMmMap {
+    uint64_t start_code, end_code, start_data, end_data, start_brk, brk, start_stack, arg_start, arg_end,
+        env_start, env_end;
+    uint64_t auxv;
+    uint32_t auxv_size;
+    uint32_t exe_fd;
+};
+static_assert(sizeof(PrctlMmMap) == 104);
+
+pid_t start_stub(const std::string& path) {
+    if (::access(path.c_str(), X_OK) != 0)
+        throw std::runtime_error(fmt::format("restorer stub {} missing: {}", path, std::strerror(errno)));
+    pid_t pid = ::fork();
+    if (pid < 0) throw std::runtime_error(fmt::format("fork: {}", std::strerror(errno)));
+    if (pid == 0) {
+        ::ptrace(PTRACE_TRACEME, 0, nullptr, nullptr);
+        char* argv[] = {const_cast<char*>("omx-restorer"), nullptr};
+        char* envp[] = {nullptr};
+        ::execve(path.c_str(), argv, envp);
+        _exit(127);
+    }
+    return pid;
+}
+
+std::vector<Mapping> as_mappings(const std::vector<Region>& regions) {
+    std::vector<Mapping> out;
+    for (const auto& g : regions) {
+        Mapping m;
+        m.start = g.start;
+        m.end = g.end;
+        m.path = g.name;
+        out.push_back(m);
+    }
+    return out;
+}
+
+class Rebuild {
+public:
+    Rebuild(Tracee& t, const ProcessState& s) : t_(t), s_(s), image_(as_mappings(s.regions)) {
+        auto kernel = as_mappings(s.kernel_regions);
+        image_.insert(image_.end(), kernel.begin(), kernel.end());
+    }
+
+    // Replaces the stub's address space by the image's regions (still empty).
+    void prepare_address_space() {
+        auto stub = read_maps(t_.pid());
+        t_.set_syscall_site(find_syscall_in_vdso(t_));
+        trampoline_ = find_hole({&stub, &image_}, kPage, 0x10000000);
+        t_.inject_checked("mmap trampoline", SYS_mmap, trampoline_, kPage, PROT_READ | PROT_WRITE | PROT_EXEC,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, uint64_t(-1), 0);
+        const uint8_t code[] = {0x0f, 0x05, 0xcc, 0xcc};   // syscall; int3
+        t_.write_memory(trampoline_, code);
+        t_.set_syscall_site(trampoline_);
+        for (const auto& m : stub)
+            if (!m.kernel_special()) t_.inject_checked("munmap stub mapping", SYS_munmap, m.start, m.size());
+        move_kernel_mappings(stub);
+        for (const auto& g : s_.regions) {
+            int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | (g.growsdown() ? MAP_GROWSDOWN : 0);
+            long at = t_.inject_checked("mmap region", SYS_mmap, g.start, g.end - g.start, uint64_t(g.prot),
+                                        uint64_t(flags), uint64_t(-1), 0);
+            if (uint64_t(at) != g.start) throw std::runtime_error(fmt::format("region {:#x} landed elsewhere", g.start));
+        }
+    }
+
+    // Page contents; the [vdso] "page" is a fingerprint compared with ours.
+    void pages(uint64_t addr, std::span<const uint8_t> data, RestoreStats& st) {
+        if (addr & (kPage - 1) || data.size() % kPage || data.empty()) throw WireError("misaligned pages in image");
+        if (addr == vdso_at_ && vdso_at_) {
+            std::vector<uint8_t> ours(data.size());
+            t_.read_memory(addr, ours);
+            if (!std::equal(ours.begin(), ours.end(), data.begin()))
+                throw std::runtime_error("the image comes from a kernel with another vDSO: this node cannot run it");
+            return;
+        }
+        bool inside = std::any_of(s_.regions.begin(), s_.regions.end(), [&](const Region& g) {
+            return addr >= g.start && addr + data.size() <= g.end;
+        });
+        if (!inside) throw WireError(fmt::format("pages at {:#x} outside every region of the image", addr));
+        t_.write_memory(addr, data);
+        st.pages += data.size() / kPage;
+        st.bytes += data.size();
+    }
+
+    void restore_kernel_state() {
+        PrctlMmMap mm{};
+        const MmLayout& l = s_.layout;
+        mm = PrctlMmMap{l.start_code, l.end_code, l.start_data, l.end_data, l.start_brk, l.brk, l.start_stack,
+                        l.arg_start, l.arg_end, l.env_start, l.env_end, trampoline_ + kOffAuxv,
+                        uint32_t(s_.auxv.size()), uint32_t(-1)};
+        if (s_.auxv.size() > kPage - kOffAuxv) throw WireError("auxv too large");
+        t_.write_memory(trampoline_ + kOffAuxv, s_.auxv);
+        t_.write_memory(trampoline_ + kOffMmMap, {reinterpret_cast<const uint8_t*>(&mm), sizeof mm});
+        t_.inject_checked("prctl(PR_SET_MM_MAP)", SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, trampoline_ + kOffMmMap,
+                          sizeof mm, 0);
+        t_.inject(SYS_set_tid_address, s_.clear_child_tid);
+        if (s_.robust_list)
+            t_.inject_checked("set_robust_list", SYS_set_robust_list, s_.robust_list, s_.robust_list_len);
+        if (s_.altstack_sp && !(s_.altstack_flags & SS_DISABLE)) {
+            uint64_t ss[3] = {s_.altstack_sp, uint64_t(uint32_t(s_.altstack_flags & ~SS_ONSTACK)), s_.altstack_size};
+            t_.write_memory(trampoline_ + kOffAltstack, {reinterpret_cast<const uint8_t*>(ss), sizeof ss});
+            t_.inject_checked("sigaltstack", SYS_sigaltstack, trampoline_ + kOffAltstack, 0);
+        }
+        for (int sig = 1; sig <= 64; ++sig) {
+            const auto& a = s_.actions[sig - 1];
+            if (sig == SIGKILL || sig == SIGSTOP || a.is_default()) continue;
+            uint64_t act[4] = {a.handler, a.flags, a.restorer, a.mask};
+            t_.write_memory(trampoline_ + kOffAction, {reinterpret_cast<const uint8_t*>(act), sizeof act});
+            t_.inject(SYS_rt_sigaction, uint64_t(sig), trampoline_ + kOffAction, 0, 8);
+        }
+        if (s_.rseq.address)
+            t_.inject_checked("rseq registration", SYS_rseq, s_.rseq.address, s_.rseq.size, 0, s_.rseq.signature);
+        t_.set_signal_mask(s_.sigmask);
+        t_.set_xstate(s_.xstate);
+    }
+
+    // The last call unmaps the trampoline; the process resumes with its own registers.
+    void resume() {
+        t_.inject(SYS_munmap, trampoline_, kPage);
+        t_.detach_with(s_.regs);
+    }
+
+private:
+    // [vvar], [vvar_vclock], [vdso] move to where the image had them: glibc keeps
+    // pointers into the vDSO. Via free addresses first, so no move lands on a mapping
+    // that still has to move.
+    void move_kernel_mappings(const std::vector<Mapping>& stub) {
+        std::vector<Mapping> taken = image_;
+        taken.push_back(Mapping::range(trampoline_, trampoline_ + kPage));
+        for (const auto& m : stub)
+            if (m.kernel_special()) taken.push_back(m);
+        std::vector<std::pair<uint64_t, const Region*>> parked;
+        for (const auto& want : s_.kernel_regions) {
+            auto ours = std::find_if(stub.begin(), stub.end(), [&](const Mapping& m) { return m.path == want.name; });
+            if (ours == stub.end() || ours->size() != want.end - want.start)
+                throw std::runtime_error(fmt::format(
+                    "the image comes from a kernel with another {} layout: this node cannot run it", want.name));
+            uint64_t tmp = find_hole({&taken}, ours->size(), 0x200000000ULL);
+            taken.push_back(Mapping::range(tmp, tmp + ours->size()));
+            t_.inject_checked("mremap kernel mapping", SYS_mremap, ours->start, ours->size(), ours->size(),
+                              MREMAP_MAYMOVE | MREMAP_FIXED, tmp);
+            parked.emplace_back(tmp, &want);
+        }
+        for (const auto& [tmp, want] : parked) {
+            t_.inject_checked("mremap kernel mapping", SYS_mremap, tmp, want->end - want->start,
+                              want->end - want->start, MREMAP_MAYMOVE | MREMAP_FIXED, want->start);
+            if (want->name == "[vdso]") vdso_at_ = want->start;
+        }
+        for (const auto& m : stub)   // kernel mappings the image did not have
+            if (m.kernel_special() && !m.is("[vsyscall]") &&
+                std::none_of(s_.kernel_regions.begin(), s_.kernel_regions.end(),
+                             [&](const Region& g) { return g.name == m.path; }))
+                throw std::runtime_error(fmt::format("this kernel has a {} the image's kernel lacked", m.path));
+    }
+
+    Tracee& t_;
+    const ProcessState& s_;
+    std::vector<Mapping> image_;
+    uint64_t trampoline_ = 0;
+    uint64_t vdso_at_ = 0;
+};
+
+}  // namespace
+
+std::string default_restorer_path() {
+    return (fs::read_symlink("/proc/self/exe").parent_path() / "omx-restorer").string();
+}
+
+pid_t restore(ImageReader& in, const std::string& restorer_path, RestoreStats* stats) {
+    RestoreStats st;
+    Frame type;
+    std::vector<uint8_t> payload;
+    if (!in.next(type, payload) || type != Frame::Header) throw WireError("image does not start with a header");
+    ImageHeader h = decode_header(payload);
+    if (h.xcr0 & ~cpu_xcr0())
+        throw std::runtime_error(fmt::format("this CPU lacks FPU/vector features the image uses (XCR0 {:#x} vs {:#x})",
+                                             h.xcr0, cpu_xcr0()));
+    if (!in.next(type, payload) || type != Frame::State) throw WireError("image has no process state");
+    ProcessState s = decode_state(payload);
+
+    pid_t stub = start_stub(restorer_path);
+    auto t = [&] {
+        try {
+            return Tracee::adopt_exec_child(stub);
+        } catch (...) {
+            ::kill(stub, SIGKILL);
+            ::waitpid(stub, nullptr, 0);
+            throw;
+        }
+    }();
+    try {
+        Rebuild r(t, s);
+        r.prepare_address_space();
+        bool ended = false;
+        while (in.next(type, payload)) {
+            if (type != Frame::Pages || payload.size() < 8) throw WireError("unexpected frame in image");
+            ByteReader br(payload);
+            uint64_t addr = br.u64();
+            r.pages(addr, std::span<const uint8_t>(payload).subspan(8), st);
+        }
+        ended = type == Frame::End;
+        if (!ended) throw WireError("image truncated");
+        r.restore_kernel_state();
+        st.injected_calls = t.injected_calls() + 1;
+        pid_t pid = t.pid();
+        r.resume();
+        if (stats) *stats = st;
+        return pid;
+    } catch (...) {
+        t.kill();
+        throw;
+    }
+}
+
+}  // namespace omx::mig

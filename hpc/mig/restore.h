@@ -1,0 +1,27 @@
+#pragma once
+// Restore: rebuild a process from an image inside a fresh restorer stub (restorer/), then
+// let it run. The stub is our child; the restored process keeps its stdin, stdout and
+// stderr (the migration engine replaces them by forwarding later).
+#include <sys/types.h>
+
+#include <string>
+
+#include "image.h"
+
+namespace omx::mig {
+
+struct RestoreStats {
+    uint64_t pages = 0;
+    uint64_t bytes = 0;
+    uint64_t injected_calls = 0;
+};
+
+// Reads the whole image from `in` and returns the pid of the running, untraced process.
+// Any failure (corrupt image, other kernel's vDSO, CPU without the image's FPU features)
+// kills the stub and throws: nothing half-restored ever runs.
+pid_t restore(ImageReader& in, const std::string& restorer_path, RestoreStats* stats = nullptr);
+
+// Where the restorer stub is installed next to the running executable.
+std::string default_restorer_path();
+
+}  // namespace omx::mig

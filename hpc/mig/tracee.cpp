@@ -1,0 +1,226 @@
+#include "tracee.h"
+
+#include <elf.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <signal.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include "proc_maps.h"
+
+#ifndef PTRACE_GET_RSEQ_CONFIGURATION
+#define PTRACE_GET_RSEQ_CONFIGURATION 0x420f
+#endif
+
+namespace omx::mig {
+
+namespace {
+
+constexpr long kERestartSys = 512, kERestartNoIntr = 513, kERestartNoHand = 514, kERestartBlock = 516;
+constexpr size_t kXstateMax = 16384;
+
+[[noreturn]] void fail(const std::string& what) {
+    throw std::runtime_error(fmt::format("{}: {}", what, std::strerror(errno)));
+}
+
+struct KernelRseqConfig {
+    uint64_t rseq_abi_pointer;
+    uint32_t rseq_abi_size;
+    uint32_t signature;
+    uint32_t flags;
+    uint32_t pad;
+};
+
+}  // namespace
+
+user_regs_struct resumable_registers(const user_regs_struct& r) {
+    user_regs_struct out = r;
+    long ret = long(r.rax);
+    if (long(r.orig_rax) >= 0 &&
+        (ret == -kERestartSys || ret == -kERestartNoIntr || ret == -kERestartNoHand || ret == -kERestartBlock)) {
+        // ERESTART_RESTARTBLOCK's restart block stays in the old kernel: re-issue the
+        // original call instead (a relative sleep then sleeps its full time again).
+        out.rax = r.orig_rax;
+        out.rip = r.rip - 2;
+    }
+    out.orig_rax = uint64_t(-1);
+    return out;
+}
+
+Tracee::Tracee(pid_t pid, bool own_child) : pid_(pid), own_child_(own_child) {
+    mem_.reset(::open(fmt::format("/proc/{}/mem", pid).c_str(), O_RDWR | O_CLOEXEC));
+    if (!mem_) fail(fmt::format("open /proc/{}/mem", pid));
+}
+
+Tracee::Tracee(Tracee&& o) noexcept
+    : pid_(std::exchange(o.pid_, -1)), own_child_(o.own_child_), site_(o.site_), injected_(o.injected_),
+      mem_(std::move(o.mem_)) {}
+
+Tracee::~Tracee() {
+    if (pid_ > 0) ::ptrace(PTRACE_DETACH, pid_, nullptr, nullptr);
+}
+
+void Tracee::wait_stop(const char* what) {
+    int status = 0;
+    for (;;) {
+        if (::waitpid(pid_, &status, __WALL) < 0) {
+            if (errno == EINTR) continue;
+            fail(fmt::format("waiting for process {} ({})", pid_, what));
+        }
+        if (WIFSTOPPED(status)) return;
+        pid_t dead = pid_;
+        pid_ = -1;
+        throw std::runtime_error(fmt::format("process {} ended while {}", dead, what));
+    }
+}
+
+Tracee Tracee::seize(pid_t pid) {
+    if (::ptrace(PTRACE_SEIZE, pid, nullptr, (void*)(PTRACE_O_TRACESYSGOOD)) != 0)
+        fail(fmt::format("cannot trace process {}", pid));
+    Tracee t(pid, false);
+    if (::ptrace(PTRACE_INTERRUPT, pid, nullptr, nullptr) != 0) fail(fmt::format("cannot stop process {}", pid));
+    t.wait_stop("stopping it");
+    return t;
+}
+
+Tracee Tracee::adopt_exec_child(pid_t pid) {
+    int status = 0;
+    while (::waitpid(pid, &status, __WALL) < 0)
+        if (errno != EINTR) fail("waiting for the restorer stub");
+    if (!WIFSTOPPED(status)) throw std::runtime_error("the restorer stub did not start (is it executable?)");
+    Tracee t(pid, true);
+    if (::ptrace(PTRACE_SETOPTIONS, pid, nullptr, (void*)(PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL)) != 0)
+        fail("PTRACE_SETOPTIONS");
+    return t;
+}
+
+user_regs_struct Tracee::registers() const {
+    user_regs_struct r{};
+    if (::ptrace(PTRACE_GETREGS, pid_, nullptr, &r) != 0) fail("PTRACE_GETREGS");
+    return r;
+}
+
+void Tracee::set_registers(const user_regs_struct& r) {
+    if (::ptrace(PTRACE_SETREGS, pid_, nullptr, &r) != 0) fail("PTRACE_SETREGS");
+}
+
+std::vector<uint8_t> Tracee::xstate() const {
+    std::vector<uint8_t> buf(kXstateMax);
+    iovec iov{buf.data(), buf.size()};
+    if (::ptrace(PTRACE_GETREGSET, pid_, (void*)NT_X86_XSTATE, &iov) != 0) fail("PTRACE_GETREGSET NT_X86_XSTATE");
+    buf.resize(iov.iov_len);
+    return buf;
+}
+
+void Tracee::set_xstate(const std::vector<uint8_t>& x) {
+    std::vector<uint8_t> copy = x;
+    iovec iov{copy.data(), copy.size()};
+    if (::ptrace(PTRACE_SETREGSET, pid_, (void*)NT_X86_XSTATE, &iov) != 0) fail("PTRACE_SETREGSET NT_X86_XSTATE");
+}
+
+uint64_t Tracee::signal_mask() const {
+    uint64_t mask = 0;
+    if (::ptrace(PTRACE_GETSIGMASK, pid_, (void*)sizeof mask, &mask) != 0) fail("PTRACE_GETSIGMASK");
+    return mask;
+}
+
+void Tracee::set_signal_mask(uint64_t mask) {
+    if (::ptrace(PTRACE_SETSIGMASK, pid_, (void*)sizeof mask, &mask) != 0) fail("PTRACE_SETSIGMASK");
+}
+
+RseqConfig Tracee::rseq() const {
+    KernelRseqConfig k{};
+    if (::ptrace(PTRACE_GET_RSEQ_CONFIGURATION, pid_, (void*)sizeof k, &k) < 0) return {};   // old kernel
+    return RseqConfig{k.rseq_abi_pointer, k.rseq_abi_size, k.signature, k.flags};
+}
+
+void Tracee::read_memory(uint64_t addr, std::span<uint8_t> out) const {
+    size_t done = 0;
+    while (done < out.size()) {
+        ssize_t n = ::pread(mem_.get(), out.data() + done, out.size() - done, off_t(addr + done));
+        if (n <= 0) fail(fmt::format("reading memory of process {} at {:#x}", pid_, addr + done));
+        done += size_t(n);
+    }
+}
+
+void Tracee::write_memory(uint64_t addr, std::span<const uint8_t> data) {
+    size_t done = 0;
+    while (done < data.size()) {
+        ssize_t n = ::pwrite(mem_.get(), data.data() + done, data.size() - done, off_t(addr + done));
+        if (n <= 0) fail(fmt::format("writing memory of process {} at {:#x}", pid_, addr + done));
+        done += size_t(n);
+    }
+}
+
+uint64_t Tracee::read_u64(uint64_t addr) const {
+    uint64_t v = 0;
+    read_memory(addr, {reinterpret_cast<uint8_t*>(&v), sizeof v});
+    return v;
+}
+
+long Tracee::inject(long nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5, uint64_t a6) {
+    if (!site_) throw std::logic_error("no syscall site to inject through");
+    user_regs_struct r = registers();
+    r.rip = site_;
+    r.rax = uint64_t(nr);
+    r.orig_rax = uint64_t(-1);   // no restart logic may touch our call
+    r.rdi = a1;
+    r.rsi = a2;
+    r.rdx = a3;
+    r.r10 = a4;
+    r.r8 = a5;
+    r.r9 = a6;
+    set_registers(r);
+    for (int stop = 0; stop < 2; ++stop) {   // syscall-entry stop, then syscall-exit stop
+        if (::ptrace(PTRACE_SYSCALL, pid_, nullptr, nullptr) != 0) fail("PTRACE_SYSCALL");
+        wait_stop("running an injected system call");
+    }
+    ++injected_;
+    return long(registers().rax);
+}
+
+long Tracee::inject_checked(const char* what, long nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+                            uint64_t a5, uint64_t a6) {
+    long rc = inject(nr, a1, a2, a3, a4, a5, a6);
+    if (rc < 0 && rc > -4096)
+        throw std::runtime_error(fmt::format("{} in process {}: {}", what, pid_, std::strerror(int(-rc))));
+    return rc;
+}
+
+void Tracee::detach_with(const user_regs_struct& regs) {
+    set_registers(regs);
+    detach();
+}
+
+void Tracee::detach() {
+    if (pid_ > 0 && ::ptrace(PTRACE_DETACH, pid_, nullptr, nullptr) != 0) fail("PTRACE_DETACH");
+    pid_ = -1;
+}
+
+void Tracee::kill() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    if (own_child_) ::waitpid(pid_, nullptr, __WALL);
+    pid_ = -1;
+}
+
+uint64_t find_syscall_in_vdso(const Tracee& t) {
+    for (const auto& m : read_maps(t.pid())) {
+        if (!m.is("[vdso]")) continue;
+        std::vector<uint8_t> code(m.size());
+        t.read_memory(m.start, code);
+        for (size_t i = 0; i + 1 < code.size(); ++i)
+            if (code[i] == 0x0f && code[i + 1] == 0x05) return m.start + i;
+        throw std::runtime_error("no syscall instruction in the vDSO");
+    }
+    throw std::runtime_error(fmt::format("process {} has no vDSO", t.pid()));
+}
+
+}  // namespace omx::mig

@@ -1,0 +1,86 @@
+#pragma once
+// A process under our ptrace: registers, extended FPU state, signal mask, memory through
+// /proc/<pid>/mem, and system calls injected into it. The destructor detaches (or the
+// process dies with us when it was started by us with PTRACE_O_EXITKILL).
+#include <sys/types.h>
+#include <sys/user.h>
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/fd.h"
+
+namespace omx::mig {
+
+struct RseqConfig {
+    uint64_t address = 0;   // 0 = no rseq area registered
+    uint32_t size = 0;
+    uint32_t signature = 0;
+    uint32_t flags = 0;
+};
+
+// Registers of a stopped syscall with the kernel's restart convention undone: when the
+// process was interrupted inside a restartable call, rip is moved back to the syscall
+// instruction and rax holds the call number again, so resuming anywhere re-issues it.
+user_regs_struct resumable_registers(const user_regs_struct& stopped);
+
+class Tracee {
+public:
+    // Seizes a running process and stops it (PTRACE_SEIZE + PTRACE_INTERRUPT).
+    static Tracee seize(pid_t pid);
+    // Adopts our child that did PTRACE_TRACEME and exec'd; waits for its exec stop.
+    static Tracee adopt_exec_child(pid_t pid);
+
+    Tracee(Tracee&& o) noexcept;
+    Tracee& operator=(Tracee&&) = delete;
+    ~Tracee();
+
+    pid_t pid() const { return pid_; }
+
+    user_regs_struct registers() const;
+    void set_registers(const user_regs_struct& r);
+    std::vector<uint8_t> xstate() const;
+    void set_xstate(const std::vector<uint8_t>& x);
+    uint64_t signal_mask() const;
+    void set_signal_mask(uint64_t mask);
+    RseqConfig rseq() const;
+
+    void read_memory(uint64_t addr, std::span<uint8_t> out) const;
+    void write_memory(uint64_t addr, std::span<const uint8_t> data);
+    uint64_t read_u64(uint64_t addr) const;
+
+    // Where a `syscall` instruction is that injected calls go through.
+    void set_syscall_site(uint64_t addr) { site_ = addr; }
+    uint64_t syscall_site() const { return site_; }
+    // Runs one system call in the process; returns the raw result (-errno on failure).
+    // The process is left at the call's syscall-exit stop: registers set now are the ones
+    // it resumes with.
+    long inject(long nr, uint64_t a1 = 0, uint64_t a2 = 0, uint64_t a3 = 0, uint64_t a4 = 0, uint64_t a5 = 0,
+                uint64_t a6 = 0);
+    // Like inject, but throws naming the call when it fails.
+    long inject_checked(const char* what, long nr, uint64_t a1 = 0, uint64_t a2 = 0, uint64_t a3 = 0,
+                        uint64_t a4 = 0, uint64_t a5 = 0, uint64_t a6 = 0);
+    uint64_t injected_calls() const { return injected_; }
+
+    // Lets the process go with `regs` and stops tracing it.
+    void detach_with(const user_regs_struct& regs);
+    void detach();
+    // Kills the process (it is stopped, so it dies at once) and reaps it if it is ours.
+    void kill();
+
+private:
+    explicit Tracee(pid_t pid, bool own_child);
+    void wait_stop(const char* what);
+    pid_t pid_ = -1;
+    bool own_child_ = false;
+    uint64_t site_ = 0;
+    uint64_t injected_ = 0;
+    omx::UniqueFd mem_;
+};
+
+// Address of a `syscall` instruction (0f 05) inside the process's [vdso].
+uint64_t find_syscall_in_vdso(const Tracee& t);
+
+}  // namespace omx::mig

@@ -1,0 +1,143 @@
+"""The migration engine's checkpoint and restore on one machine (omxmig): a process frozen,
+written out, killed and rebuilt in another process goes on exactly where it was."""
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from vc import BIN, BUILD
+
+PROGS = BUILD / "testprogs"
+OMXMIG = BIN / "omxmig"
+
+pytestmark = [
+    pytest.mark.skipif(os.geteuid() != 0, reason="needs root to trace processes that are not our children"),
+    pytest.mark.skipif(not OMXMIG.exists(), reason=f"{OMXMIG} not built"),
+]
+
+
+def omxmig(*args, check=True):
+    return subprocess.run([str(OMXMIG), *map(str, args)], capture_output=True, text=True, check=check, timeout=120)
+
+
+def reference(prog, *args):
+    return subprocess.run([str(PROGS / prog), *map(str, args)], capture_output=True, text=True,
+                          check=True, timeout=120).stdout
+
+
+def start(prog, *args, out):
+    return subprocess.Popen([str(PROGS / prog), *map(str, args)], stdout=out, stderr=subprocess.PIPE)
+
+
+def wait_lines(path, n, timeout=20):
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        if len(path.read_text().splitlines()) >= n:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"{path} never reached {n} lines")
+
+
+@pytest.mark.parametrize("prog", ["checksum", "checksum-static"])
+def test_killed_and_restored_process_prints_the_same_sequence(tmp_path, prog):
+    before, image = tmp_path / "before", tmp_path / "image"
+    with before.open("w") as out:
+        p = start(prog, 40, 30, out=out)
+        wait_lines(before, 8)
+        r = omxmig("-v", "dump", p.pid, image, "--kill")
+        assert p.wait(timeout=10) == -9
+    assert "frozen" in r.stderr
+    r = omxmig("restore", image)
+    assert r.returncode == 0, r.stderr
+    assert before.read_text() + r.stdout == reference(prog, 40, 30)
+
+
+def test_a_restored_process_can_be_checkpointed_again(tmp_path):
+    """Three hops, as a process migrated to node 2, node 3 and home."""
+    expected = reference("checksum", 45, 20)
+    printed = ""
+    first = tmp_path / "hop0"
+    with first.open("w") as out:
+        p = start("checksum", 45, 20, out=out)
+        wait_lines(first, 5)
+        omxmig("dump", p.pid, tmp_path / "img0", "--kill")
+        p.wait(timeout=10)
+    printed += first.read_text()
+    for hop in range(1, 4):
+        out_path = tmp_path / f"hop{hop}"
+        with out_path.open("w") as out:
+            runner = subprocess.Popen([str(OMXMIG), "restore", str(tmp_path / f"img{hop - 1}")], stdout=out)
+            if hop < 3:
+                wait_lines(out_path, 5)
+                restored = [c for c in Path(f"/proc/{runner.pid}/task/{runner.pid}/children").read_text().split()]
+                assert len(restored) == 1
+                omxmig("dump", restored[0], tmp_path / f"img{hop}", "--kill")
+            assert runner.wait(timeout=60) == (128 + 9 if hop < 3 else 0)
+        printed += out_path.read_text()
+    assert printed == expected
+
+
+def test_dump_without_kill_leaves_the_process_undisturbed(tmp_path):
+    out_path = tmp_path / "out"
+    with out_path.open("w") as out:
+        p = start("checksum-static", 30, 20, out=out)
+        for i in range(3):
+            wait_lines(out_path, 5 + 5 * i)
+            omxmig("dump", p.pid, tmp_path / f"img{i}")
+        assert p.wait(timeout=60) == 0
+    assert out_path.read_text() == reference("checksum-static", 30, 20)
+
+
+def test_large_heap_arrives_intact(tmp_path):
+    before = tmp_path / "before"
+    with before.open("w") as out:
+        p = start("memhog", 64, 4, 50, out=out)
+        wait_lines(before, 2)
+        omxmig("dump", p.pid, tmp_path / "img", "--kill")
+        p.wait(timeout=10)
+    r = omxmig("restore", tmp_path / "img")
+    assert r.returncode == 0
+    lines = (before.read_text() + r.stdout).splitlines()
+    assert lines == reference("memhog", 64, 4, 50).splitlines()
+
+
+@pytest.mark.parametrize("prog,reason", [("threads", "clone_vm"), ("shm", "mem_lock")])
+def test_processes_that_cannot_move_say_why_and_keep_running(tmp_path, prog, reason):
+    p = subprocess.Popen([str(PROGS / prog), "2"], stdout=subprocess.PIPE, text=True)
+    try:
+        time.sleep(0.3)
+        assert omxmig("cantmove", p.pid).stdout.strip() == reason
+        r = omxmig("dump", p.pid, tmp_path / "img", check=False)
+        assert r.returncode == 3 and reason in r.stderr
+        assert not (tmp_path / "img").exists()
+        out, _ = p.communicate(timeout=20)
+        assert p.returncode == 0 and "done" in out
+    finally:
+        p.kill()
+
+
+def test_corrupt_or_truncated_images_are_refused_and_leave_nothing(tmp_path):
+    before = tmp_path / "before"
+    with before.open("w") as out:
+        p = start("checksum", 100, 20, out=out)
+        wait_lines(before, 2)
+        omxmig("dump", p.pid, tmp_path / "img", "--kill")
+        p.wait(timeout=10)
+    good = (tmp_path / "img").read_bytes()
+    cases = {
+        "truncated": good[: len(good) // 2],
+        "no end": good[:-12],
+        "bad magic": good[:12] + b"X" + good[13:],
+        "bad frame": good[:-12] + b"\x09" + good[-11:],
+        "empty": b"",
+    }
+    for name, data in cases.items():
+        bad = tmp_path / name.replace(" ", "_")
+        bad.write_bytes(data)
+        r = omxmig("restore", bad, check=False)
+        assert r.returncode == 1, (name, r)
+        assert r.stderr.startswith("omxmig: ") and len(r.stderr.strip().splitlines()) == 1, (name, r.stderr)
+    stubs = subprocess.run(["pgrep", "-x", "omx-restorer"], capture_output=True, text=True).stdout
+    assert stubs == "", "a refused image must not leave its restorer behind"
