@@ -1,6 +1,7 @@
 // omxmig: the migration engine's checkpoint and restore, by hand (developers and tests).
 //   omxmig dump PID FILE [--kill]   freeze PID, write its image, resume it (or kill it)
 //   omxmig restore FILE             rebuild the process from FILE here and wait for it
+//   (FILE "-" is stdout / stdin: `omxmig dump P - --kill | ssh node2 omxmig restore -`)
 //   omxmig cantmove PID             why PID cannot move (openMosix words), or nothing
 #include <CLI/CLI.hpp>
 #include <fcntl.h>
@@ -22,7 +23,7 @@ static double ms_since(Clock::time_point t0) {
 }
 
 static int dump(pid_t pid, const std::string& file, bool kill_after, bool verbose) {
-    omx::UniqueFd fd(::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    omx::UniqueFd fd(file == "-" ? ::dup(1) : ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
     if (!fd) throw std::runtime_error(fmt::format("cannot create {}: {}", file, std::strerror(errno)));
     auto t0 = Clock::now();
     Tracee t = Tracee::seize(pid);
@@ -31,7 +32,7 @@ static int dump(pid_t pid, const std::string& file, bool kill_after, bool verbos
     try {
         st = checkpoint(t, out);
     } catch (...) {
-        ::unlink(file.c_str());
+        if (file != "-") ::unlink(file.c_str());
         throw;   // the Tracee's destructor lets the process go on
     }
     if (kill_after) t.kill();
@@ -43,7 +44,7 @@ static int dump(pid_t pid, const std::string& file, bool kill_after, bool verbos
 }
 
 static int restore_file(const std::string& file, bool verbose) {
-    omx::UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+    omx::UniqueFd fd(file == "-" ? ::dup(0) : ::open(file.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) throw std::runtime_error(fmt::format("cannot open {}: {}", file, std::strerror(errno)));
     auto t0 = Clock::now();
     ImageReader in(fd.get());
