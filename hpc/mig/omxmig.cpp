@@ -14,6 +14,7 @@
 
 #include "checkpoint.h"
 #include "restore.h"
+#include "syscall_table.h"
 
 using namespace omx::mig;
 using Clock = std::chrono::steady_clock;
@@ -73,12 +74,22 @@ int main(int argc, char** argv) {
     d->add_flag("--kill", kill_after, "kill the process once its image is written");
     auto* r = app.add_subcommand("restore", "rebuild the process of FILE here, wait for it, exit with its status");
     r->add_option("file", file)->required();
+    bool markdown = false;
+    auto* t = app.add_subcommand("syscalls", "print the system call table of a migrated process");
+    t->add_flag("--markdown", markdown, "as docs/syscalls.md");
     auto* c = app.add_subcommand("cantmove", "print why PID cannot move (openMosix reason word), nothing if it can");
     c->add_option("pid", pid)->required();
     CLI11_PARSE(app, argc, argv);
     try {
         if (d->parsed()) return dump(pid, file, kill_after, verbose);
         if (r->parsed()) return restore_file(file, verbose);
+        if (t->parsed()) {
+            if (markdown) std::cout << syscalls_markdown();
+            else
+                for (const auto& row : syscall_table())
+                    std::cout << fmt::format("{:>4} {:<20} {}\n", row.nr, row.name, class_name(row.cls));
+            return 0;
+        }
         if (c->parsed()) {
             auto why = cantmove_reason(pid);
             if (!why.empty()) std::cout << why << "\n";

@@ -21,11 +21,12 @@ TEST(Speed, QuotaScalesSpeedPerCpu) {
     EXPECT_EQ(effective_speed(400, 4, 2), 400u);  // quota above the CPUs: no slowdown
 }
 
-TEST(Speed, CalibrationIsPlausibleAndStable) {
-    uint32_t a = calibrate_core_speed(60), b = calibrate_core_speed(60);
+// Plausibility only: how stable the figure is on a busy machine is a benchmark question,
+// not something a test on a noisy CI machine may assert.
+TEST(Speed, CalibrationIsPlausible) {
+    uint32_t a = calibrate_core_speed(60);
     EXPECT_GT(a, 20u);
     EXPECT_LT(a, 5000u);
-    EXPECT_LT(std::abs(int(a) - int(b)), int(a) / 2 + 1);
 }
 
 TEST(LoadMeter, ReportsResources) {

@@ -1,0 +1,65 @@
+#include "seccomp_filter.h"
+
+#include <fmt/format.h>
+#include <linux/seccomp.h>
+#include <seccomp.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <stdexcept>
+
+#include "common/fd.h"
+#include "syscall_table.h"
+
+namespace omx::mig {
+
+namespace {
+
+struct CtxDeleter {
+    void operator()(scmp_filter_ctx c) const { seccomp_release(c); }
+};
+using Ctx = std::unique_ptr<void, CtxDeleter>;
+
+void check(int rc, const std::string& what) {
+    if (rc < 0) throw std::runtime_error(fmt::format("libseccomp: {}: {}", what, std::strerror(-rc)));
+}
+
+}  // namespace
+
+std::vector<sock_filter> migrated_process_filter() {
+    Ctx ctx(seccomp_init(SCMP_ACT_NOTIFY));
+    if (!ctx) throw std::runtime_error("libseccomp: cannot create a filter");
+    for (const auto& row : syscall_table()) {
+        if (row.cls != SyscallClass::Local) continue;
+        if (row.cond_arg < 0) {
+            check(seccomp_rule_add(ctx.get(), SCMP_ACT_ALLOW, int(row.nr), 0), row.name);
+        } else {
+            scmp_arg_cmp cmp{unsigned(row.cond_arg), SCMP_CMP_MASKED_EQ, row.cond_mask, row.cond_value};
+            check(seccomp_rule_add_array(ctx.get(), SCMP_ACT_ALLOW, int(row.nr), 1, &cmp), row.name);
+        }
+    }
+    omx::UniqueFd mem(::memfd_create("omx-filter", MFD_CLOEXEC));
+    if (!mem) throw std::runtime_error(fmt::format("memfd_create: {}", std::strerror(errno)));
+    check(seccomp_export_bpf(ctx.get(), mem.get()), "export");
+    off_t size = ::lseek(mem.get(), 0, SEEK_END);
+    if (size <= 0 || size % off_t(sizeof(sock_filter))) throw std::runtime_error("libseccomp exported no program");
+    std::vector<sock_filter> prog(size_t(size) / sizeof(sock_filter));
+    if (::pread(mem.get(), prog.data(), size_t(size), 0) != size) throw std::runtime_error("reading the filter back");
+    return prog;
+}
+
+int install_filter_with_listener(const std::vector<sock_filter>& prog) {
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        throw std::runtime_error(fmt::format("PR_SET_NO_NEW_PRIVS: {}", std::strerror(errno)));
+    sock_fprog fprog{uint16_t(prog.size()), const_cast<sock_filter*>(prog.data())};
+    long fd = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &fprog);
+    if (fd < 0) throw std::runtime_error(fmt::format("seccomp(NEW_LISTENER): {}", std::strerror(errno)));
+    return int(fd);
+}
+
+}  // namespace omx::mig
