@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include <iostream>
 
 #include "checkpoint.h"
+#include "remote_part.h"
 #include "restore.h"
 #include "syscall_table.h"
 
@@ -41,6 +43,35 @@ static int dump(pid_t pid, const std::string& file, bool kill_after, bool verbos
     if (verbose)
         std::cerr << fmt::format("omxmig: process {} frozen {:.1f} ms; {} regions, {} pages, {} bytes, {} injected calls\n",
                                  pid, ms_since(t0), st.regions, st.pages, st.image_bytes, st.injected_calls);
+    return 0;
+}
+
+// Migration to the same machine, with everything but the network: the process's body
+// stays as the husk, its image runs in a new process under the filter, and its forwarded
+// calls execute in the husk. Its parent, its PID and its fds do not change.
+static int away(pid_t pid, bool verbose) {
+    auto t0 = Clock::now();
+    Tracee husk = Tracee::seize(pid);
+    omx::UniqueFd image(::memfd_create("omx-image", MFD_CLOEXEC));
+    ImageWriter out(image.get());
+    CheckpointStats cst = checkpoint(husk, out);   // throws CantMove: the process goes on
+    ::lseek(image.get(), 0, SEEK_SET);
+    ImageReader in(image.get());
+    RestoreStats rst;
+    RestoreOptions opt;
+    opt.install_filter = true;
+    pid_t remote = restore(in, default_restorer_path(), &rst, opt);
+    omx::UniqueFd listener(rst.listener_fd);
+    if (verbose)
+        std::cerr << fmt::format("omxmig: process {} runs away as {} after {:.1f} ms ({} bytes)\n", pid, remote,
+                                 ms_since(t0), cst.image_bytes);
+    Deputy deputy(husk);
+    SuperviseStats sst;
+    int status = supervise(remote, listener.get(), deputy, &sst);
+    deputy.finish(status);
+    if (verbose)
+        std::cerr << fmt::format("omxmig: process {} ended; {} calls forwarded home, {} refused\n", pid, sst.forwarded,
+                                 sst.refused);
     return 0;
 }
 
@@ -77,12 +108,15 @@ int main(int argc, char** argv) {
     bool markdown = false;
     auto* t = app.add_subcommand("syscalls", "print the system call table of a migrated process");
     t->add_flag("--markdown", markdown, "as docs/syscalls.md");
+    auto* a = app.add_subcommand("away", "run PID out of its body on this machine, forwarding its calls home (test of the deputy)");
+    a->add_option("pid", pid)->required();
     auto* c = app.add_subcommand("cantmove", "print why PID cannot move (openMosix reason word), nothing if it can");
     c->add_option("pid", pid)->required();
     CLI11_PARSE(app, argc, argv);
     try {
         if (d->parsed()) return dump(pid, file, kill_after, verbose);
         if (r->parsed()) return restore_file(file, verbose);
+        if (a->parsed()) return away(pid, verbose);
         if (t->parsed()) {
             if (markdown) std::cout << syscalls_markdown();
             else

@@ -1,6 +1,7 @@
 #include "restore.h"
 
 #include <fcntl.h>
+#include <linux/seccomp.h>
 #include <fmt/format.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -17,6 +18,7 @@
 #include <stdexcept>
 
 #include "common/bytes.h"
+#include "seccomp_filter.h"
 #include "tracee.h"
 
 namespace fs = std::filesystem;
@@ -27,7 +29,8 @@ namespace {
 
 constexpr uint64_t kPage = 4096;
 // Layout of the trampoline page: code first, then scratch areas for injected calls.
-constexpr uint64_t kOffAction = 64, kOffAltstack = 128, kOffMmMap = 256, kOffAuxv = 1024;
+constexpr uint64_t kOffAction = 64, kOffAltstack = 128, kOffFprog = 160, kOffMmMap = 256, kOffAuxv = 1024,
+                   kOffFilter = 1536;
 
 struct PrctlMmMap {
     uint64_t start_code, end_code, start_data, end_data, start_brk, brk, start_stack, arg_start, arg_end,
@@ -144,6 +147,28 @@ public:
         t_.set_xstate(s_.xstate);
     }
 
+    // The filter goes in last of all (every later injected call would stop at it), and
+    // only local calls follow: the trampoline's munmap. Returns our copy of the listener.
+    int install_filter() {
+        auto prog = migrated_process_filter();
+        size_t bytes = prog.size() * sizeof(sock_filter);
+        if (kOffFilter + bytes > kPage) throw std::runtime_error("seccomp filter larger than the trampoline page");
+        t_.write_memory(trampoline_ + kOffFilter, {reinterpret_cast<const uint8_t*>(prog.data()), bytes});
+        struct {
+            uint16_t len;
+            uint16_t pad[3];
+            uint64_t filter;
+        } fprog{uint16_t(prog.size()), {}, trampoline_ + kOffFilter};
+        t_.write_memory(trampoline_ + kOffFprog, {reinterpret_cast<const uint8_t*>(&fprog), sizeof fprog});
+        t_.inject_checked("prctl(PR_SET_NO_NEW_PRIVS)", SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+        long fd = t_.inject_checked("seccomp filter", SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+                                    SECCOMP_FILTER_FLAG_NEW_LISTENER, trampoline_ + kOffFprog);
+        omx::UniqueFd pidfd(int(::syscall(SYS_pidfd_open, t_.pid(), 0)));
+        int ours = pidfd ? int(::syscall(SYS_pidfd_getfd, pidfd.get(), int(fd), 0)) : -1;
+        if (ours < 0) throw std::runtime_error(fmt::format("cannot take the seccomp listener: {}", std::strerror(errno)));
+        return ours;
+    }
+
     // The last call unmaps the trampoline; the process resumes with its own registers.
     void resume() {
         t_.inject(SYS_munmap, trampoline_, kPage);
@@ -196,7 +221,7 @@ std::string default_restorer_path() {
     return (fs::read_symlink("/proc/self/exe").parent_path() / "omx-restorer").string();
 }
 
-pid_t restore(ImageReader& in, const std::string& restorer_path, RestoreStats* stats) {
+pid_t restore(ImageReader& in, const std::string& restorer_path, RestoreStats* stats, const RestoreOptions& opt) {
     RestoreStats st;
     Frame type;
     std::vector<uint8_t> payload;
@@ -231,6 +256,7 @@ pid_t restore(ImageReader& in, const std::string& restorer_path, RestoreStats* s
         ended = type == Frame::End;
         if (!ended) throw WireError("image truncated");
         r.restore_kernel_state();
+        if (opt.install_filter) st.listener_fd = r.install_filter();
         st.injected_calls = t.injected_calls() + 1;
         pid_t pid = t.pid();
         r.resume();

@@ -14,12 +14,20 @@ struct RestoreStats {
     uint64_t pages = 0;
     uint64_t bytes = 0;
     uint64_t injected_calls = 0;
+    int listener_fd = -1;   // with a filter: our copy of the process's notification listener
+};
+
+struct RestoreOptions {
+    // Install the migrated-process seccomp filter (seccomp_filter.h) just before the
+    // process resumes; its listener comes back in RestoreStats::listener_fd.
+    bool install_filter = false;
 };
 
 // Reads the whole image from `in` and returns the pid of the running, untraced process.
 // Any failure (corrupt image, other kernel's vDSO, CPU without the image's FPU features)
 // kills the stub and throws: nothing half-restored ever runs.
-pid_t restore(ImageReader& in, const std::string& restorer_path, RestoreStats* stats = nullptr);
+pid_t restore(ImageReader& in, const std::string& restorer_path, RestoreStats* stats = nullptr,
+              const RestoreOptions& opt = {});
 
 // Where the restorer stub is installed next to the running executable.
 std::string default_restorer_path();

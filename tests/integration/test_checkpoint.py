@@ -141,3 +141,42 @@ def test_corrupt_or_truncated_images_are_refused_and_leave_nothing(tmp_path):
         assert r.stderr.startswith("omxmig: ") and len(r.stderr.strip().splitlines()) == 1, (name, r.stderr)
     stubs = subprocess.run(["pgrep", "-x", "omx-restorer"], capture_output=True, text=True).stdout
     assert stubs == "", "a refused image must not leave its restorer behind"
+
+
+# ---- omxmig away: the process leaves its body (the husk) and its calls are forwarded home
+
+@pytest.mark.parametrize("prog", ["checksum", "checksum-static"])
+def test_a_process_away_from_its_body_prints_through_the_husk(tmp_path, prog):
+    """Its stdout is a file only the husk has open: every line must still arrive there."""
+    out_path = tmp_path / "out"
+    with out_path.open("w") as out:
+        p = start(prog, 30, 20, out=out)
+        wait_lines(out_path, 3)
+        r = omxmig("-v", "away", p.pid)
+        assert p.wait(timeout=30) == 0
+    assert "calls forwarded home" in r.stderr
+    assert out_path.read_text() == reference(prog, 30, 20)
+
+
+def test_away_keeps_home_identity_and_exit_status(tmp_path):
+    out_path = tmp_path / "out"
+    with out_path.open("w") as out:
+        p = start("identity", 20, 30, 7, out=out)
+        wait_lines(out_path, 3)
+        omxmig("away", p.pid)
+        assert p.wait(timeout=30) == 7, "the parent must see the remote exit status"
+    lines = out_path.read_text().splitlines()
+    assert len(lines) == 20
+    assert all(l.split()[1:] == ["pid", str(p.pid), "ppid", str(os.getpid())] for l in lines), lines
+
+
+def test_away_refuses_a_process_that_cannot_move(tmp_path):
+    p = subprocess.Popen([str(PROGS / "threads"), "2"], stdout=subprocess.PIPE, text=True)
+    try:
+        time.sleep(0.3)
+        r = omxmig("away", p.pid, check=False)
+        assert r.returncode == 3 and "clone_vm" in r.stderr
+        out, _ = p.communicate(timeout=20)
+        assert p.returncode == 0 and "done" in out
+    finally:
+        p.kill()

@@ -1,0 +1,183 @@
+#include "forward.h"
+
+#include <sys/ioctl.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <stdexcept>
+
+namespace omx::mig {
+
+ProcessMemory::ProcessMemory(pid_t pid) : fd_(::open(fmt::format("/proc/{}/mem", pid).c_str(), O_RDWR | O_CLOEXEC)) {
+    if (!fd_) throw std::runtime_error(fmt::format("open /proc/{}/mem: {}", pid, std::strerror(errno)));
+}
+
+std::vector<uint8_t> ProcessMemory::read(uint64_t addr, size_t n) const {
+    std::vector<uint8_t> out(n);
+    if (n && ::pread(fd_.get(), out.data(), n, off_t(addr)) != ssize_t(n)) throw std::system_error(EFAULT, std::generic_category());
+    return out;
+}
+
+std::string ProcessMemory::read_string(uint64_t addr, size_t max) const {
+    std::string s;
+    char buf[256];
+    while (s.size() < max) {
+        ssize_t n = ::pread(fd_.get(), buf, sizeof buf, off_t(addr + s.size()));
+        if (n <= 0) throw std::system_error(EFAULT, std::generic_category());
+        for (ssize_t i = 0; i < n; ++i) {
+            s.push_back(buf[i]);
+            if (buf[i] == '\0') return s;
+        }
+    }
+    throw std::system_error(ENAMETOOLONG, std::generic_category());
+}
+
+void ProcessMemory::write(uint64_t addr, const std::vector<uint8_t>& data) {
+    if (!data.empty() && ::pwrite(fd_.get(), data.data(), data.size(), off_t(addr)) != ssize_t(data.size()))
+        throw std::system_error(EFAULT, std::generic_category());
+}
+
+constexpr uint32_t kKernelTermios = 36;   // the kernel's struct termios (TCGETS), not glibc's
+
+ArgSpec special_arg(const SyscallInfo& row, const uint64_t args[6]) {
+    if (row.nr == SYS_fcntl) {
+        switch (int(args[1])) {
+            case F_GETLK: case F_SETLK: case F_SETLKW: case F_OFD_GETLK: case F_OFD_SETLK: case F_OFD_SETLKW:
+                return {.kind = Arg::InOutFixed, .size = 32};   // struct flock
+            default: return {.kind = Arg::Value};               // flags, fds, owners: integers
+        }
+    }
+    if (row.nr == SYS_ioctl) {
+        switch (args[1]) {
+            case TCGETS: return {.kind = Arg::OutFixed, .size = kKernelTermios};
+            case TCSETS: case TCSETSW: case TCSETSF: return {.kind = Arg::InFixed, .size = kKernelTermios};
+            case TIOCGWINSZ: return {.kind = Arg::OutFixed, .size = 8};
+            case TIOCSWINSZ: return {.kind = Arg::InFixed, .size = 8};
+            case TIOCGPGRP: case FIONREAD: return {.kind = Arg::OutFixed, .size = 4};
+            case TIOCSPGRP: return {.kind = Arg::InFixed, .size = 4};
+            default: return {};
+        }
+    }
+    return {};
+}
+
+ForwardedCall gather(const SyscallInfo& row, const uint64_t args[6], const ProcessMemory& mem) {
+    ForwardedCall call;
+    call.nr = row.nr;
+    std::copy(args, args + 6, call.args);
+    for (int i = 0; i < 6; ++i) {
+        ArgSpec a = row.args[size_t(i)].kind == Arg::Special ? special_arg(row, args) : row.args[size_t(i)];
+        if (row.args[size_t(i)].kind == Arg::Special && a.kind == Arg::None)
+            throw std::invalid_argument(fmt::format("{} with request {:#x} cannot be forwarded", row.name, args[1]));
+        uint64_t ptr = args[i];
+        if (a.kind == Arg::None || a.kind == Arg::Value || ptr == 0) continue;
+        uint64_t count = a.size_arg < 6 ? args[a.size_arg] : 0;
+        switch (a.kind) {
+            case Arg::Str: {
+                std::string s = mem.read_string(ptr, PATH_MAX);
+                call.in[i].assign(s.begin(), s.end());
+                break;
+            }
+            case Arg::In: call.in[i] = mem.read(ptr, size_t(std::min<uint64_t>(count, 64 << 20))); break;
+            case Arg::Out: call.out_size[i] = std::min<uint64_t>(count, 64 << 20); break;
+            case Arg::InFixed: call.in[i] = mem.read(ptr, a.size); break;
+            case Arg::OutFixed: call.out_size[i] = a.size; break;
+            case Arg::InOutFixed:
+                call.in[i] = mem.read(ptr, a.size);
+                call.out_size[i] = a.size;
+                break;
+            case Arg::InArray: call.in[i] = mem.read(ptr, size_t(std::min<uint64_t>(count, 1 << 20) * a.size)); break;
+            case Arg::InOutArray:
+                call.in[i] = mem.read(ptr, size_t(std::min<uint64_t>(count, 1 << 20) * a.size));
+                call.out_size[i] = call.in[i].size();
+                break;
+            case Arg::OutArray: call.out_size[i] = std::min<uint64_t>(count, 1 << 20) * a.size; break;
+            default: break;
+        }
+    }
+    return call;
+}
+
+void scatter(const ForwardedCall& call, const ForwardedResult& res, ProcessMemory& mem) {
+    for (const auto& [i, bytes] : res.out)
+        if (call.args[i]) mem.write(call.args[i], bytes);
+}
+
+Deputy::Deputy(Tracee& husk) : husk_(husk) {
+    husk_.set_syscall_site(find_syscall_in_vdso(husk_));
+}
+
+uint64_t Deputy::scratch(size_t bytes) {
+    size_t want = std::max<size_t>(1 << 20, (bytes + 0xfff) & ~size_t(0xfff));
+    if (want > scratch_size_) {
+        if (scratch_) husk_.inject(SYS_munmap, scratch_, scratch_size_);
+        scratch_ = uint64_t(husk_.inject_checked("mmap deputy scratch", SYS_mmap, 0, want, PROT_READ | PROT_WRITE,
+                                                 MAP_PRIVATE | MAP_ANONYMOUS, uint64_t(-1), 0));
+        scratch_size_ = want;
+    }
+    return scratch_;
+}
+
+ForwardedResult Deputy::execute(const SyscallInfo& row, const ForwardedCall& call) {
+    size_t total = 0;
+    for (int i = 0; i < 6; ++i) {
+        size_t in = call.in.count(i) ? call.in.at(i).size() : 0;
+        size_t out = call.out_size.count(i) ? call.out_size.at(i) : 0;
+        total += ((std::max(in, out) + 15) & ~size_t(15));
+    }
+    uint64_t base = scratch(total), at = base;
+    uint64_t args[6];
+    std::copy(call.args, call.args + 6, args);
+    std::map<int, uint64_t> placed;
+    for (int i = 0; i < 6; ++i) {
+        size_t in = call.in.count(i) ? call.in.at(i).size() : 0;
+        size_t out = call.out_size.count(i) ? call.out_size.at(i) : 0;
+        if (!in && !out) continue;
+        if (in) husk_.write_memory(at, call.in.at(i));
+        args[i] = at;
+        placed[i] = at;
+        at += (std::max(in, out) + 15) & ~size_t(15);
+    }
+    ForwardedResult res;
+    res.ret = husk_.inject(row.nr, args[0], args[1], args[2], args[3], args[4], args[5]);
+    if (res.ret < 0 && res.ret > -4096) return res;
+    for (const auto& [i, size] : call.out_size) {
+        ArgSpec a = row.args[size_t(i)];
+        // Variable-size outputs (read, getcwd...) hold as many bytes as the call returned.
+        uint64_t n = a.kind == Arg::Out ? std::min<uint64_t>(uint64_t(std::max(res.ret, 0L)), size) : size;
+        std::vector<uint8_t> bytes(n);
+        if (n) husk_.read_memory(placed.at(i), bytes);
+        res.out[i] = std::move(bytes);
+    }
+    return res;
+}
+
+void Deputy::finish(int wait_status) {
+    if (WIFEXITED(wait_status)) {
+        try {
+            husk_.inject(SYS_exit_group, uint64_t(WEXITSTATUS(wait_status)));
+        } catch (const std::runtime_error&) {
+            // It ended inside the call, as it should: its parent now reaps it.
+        }
+        return;
+    }
+    int sig = WIFSIGNALED(wait_status) ? WTERMSIG(wait_status) : SIGKILL;
+    // Die of the same signal: default action, unblocked, sent to itself.
+    uint64_t dfl[4] = {0, 0, 0, 0};
+    uint64_t at = scratch(sizeof dfl);
+    husk_.write_memory(at, {reinterpret_cast<const uint8_t*>(dfl), sizeof dfl});
+    husk_.inject(SYS_rt_sigaction, uint64_t(sig), at, 0, 8);
+    husk_.set_signal_mask(0);
+    husk_.inject(SYS_kill, uint64_t(husk_.pid()), uint64_t(sig));
+    husk_.detach();
+}
+
+}  // namespace omx::mig

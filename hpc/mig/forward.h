@@ -1,0 +1,68 @@
+#pragma once
+// Forwarded system calls: the remote part gathers a call's in-buffers from the migrated
+// process (per the syscall table), the deputy executes the call inside the husk at home
+// and returns the result with the out-buffers, the remote part scatters them back. The
+// three steps meet only through ForwardedCall / ForwardedResult, which is what travels
+// between the nodes.
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <vector>
+
+#include "syscall_table.h"
+#include "tracee.h"
+
+namespace omx::mig {
+
+struct ForwardedCall {
+    long nr = 0;
+    uint64_t args[6] = {};
+    std::map<int, std::vector<uint8_t>> in;   // argument index -> bytes to copy in
+    std::map<int, uint64_t> out_size;          // argument index -> bytes the call may write
+};
+
+struct ForwardedResult {
+    long ret = 0;                               // -errno on failure
+    std::map<int, std::vector<uint8_t>> out;   // argument index -> bytes to copy back
+};
+
+// Memory of another process, through /proc/<pid>/mem.
+class ProcessMemory {
+public:
+    explicit ProcessMemory(pid_t pid);
+    std::vector<uint8_t> read(uint64_t addr, size_t n) const;
+    std::string read_string(uint64_t addr, size_t max) const;   // up to and with the NUL
+    void write(uint64_t addr, const std::vector<uint8_t>& data);
+
+private:
+    omx::UniqueFd fd_;
+};
+
+// The layout of a Special argument for this call's other arguments (fcntl locks, terminal
+// ioctls); Arg::None when the call cannot be forwarded.
+ArgSpec special_arg(const SyscallInfo& row, const uint64_t args[6]);
+
+// Remote side: what the call needs from the process's memory. Throws std::invalid_argument
+// when the call cannot be forwarded (an unknown ioctl, ...).
+ForwardedCall gather(const SyscallInfo& row, const uint64_t args[6], const ProcessMemory& mem);
+// Remote side: the out-buffers back into the process.
+void scatter(const ForwardedCall& call, const ForwardedResult& res, ProcessMemory& mem);
+
+// Home side: runs forwarded calls in the husk (a stopped, traced process), with its own
+// scratch memory there for the buffers.
+class Deputy {
+public:
+    explicit Deputy(Tracee& husk);
+    ForwardedResult execute(const SyscallInfo& row, const ForwardedCall& call);
+    // The remote process ended: the husk ends the same way, so the parent's wait sees it.
+    void finish(int wait_status);
+
+private:
+    uint64_t scratch(size_t bytes);
+    Tracee& husk_;
+    uint64_t scratch_ = 0;
+    size_t scratch_size_ = 0;
+};
+
+}  // namespace omx::mig

@@ -1,0 +1,79 @@
+#include "remote_part.h"
+
+#include <fmt/format.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+
+#include <cerrno>
+#include <iostream>
+#include <set>
+#include <system_error>
+
+namespace omx::mig {
+
+namespace {
+
+bool still_valid(int listener, uint64_t id) { return ::ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0; }
+
+void answer(int listener, uint64_t id, long ret) {
+    seccomp_notif_resp resp{};
+    resp.id = id;
+    if (ret < 0 && ret > -4096) resp.error = int(ret);
+    else resp.val = ret;
+    ::ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);   // ENOENT: the call was interrupted
+}
+
+}  // namespace
+
+int supervise(pid_t remote, int listener, Deputy& deputy, SuperviseStats* stats) {
+    SuperviseStats st;
+    ProcessMemory mem(remote);
+    std::set<long> refused_once;
+    int status = 0;
+    for (;;) {
+        pollfd p{listener, POLLIN, 0};
+        int ready = ::poll(&p, 1, 200);
+        if (ready < 0 && errno != EINTR) break;
+        if (::waitpid(remote, &status, WNOHANG) == remote) break;
+        if (ready <= 0 || !(p.revents & POLLIN)) {
+            if (p.revents & (POLLHUP | POLLERR)) {
+                ::waitpid(remote, &status, 0);
+                break;
+            }
+            continue;
+        }
+        seccomp_notif req{};
+        if (::ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &req) != 0) continue;
+        auto row = find_syscall(req.data.nr);
+        if (!row || row->cls != SyscallClass::Forwarded) {
+            // Bringing the process home for these comes with migration over the network.
+            if (refused_once.insert(req.data.nr).second)
+                std::cerr << fmt::format("omxmig: system call {} needs the process at home; refused (ENOSYS)\n",
+                                         row ? row->name : std::to_string(req.data.nr));
+            ++st.refused;
+            answer(listener, req.id, -ENOSYS);
+            continue;
+        }
+        long ret;
+        try {
+            ForwardedCall call = gather(*row, reinterpret_cast<const uint64_t*>(req.data.args), mem);
+            ForwardedResult res = deputy.execute(*row, call);
+            if (!still_valid(listener, req.id)) continue;   // the process was interrupted meanwhile
+            scatter(call, res, mem);
+            ret = res.ret;
+            ++st.forwarded;
+        } catch (const std::system_error& e) {
+            ret = -e.code().value();
+        } catch (const std::invalid_argument&) {
+            ret = -ENOSYS;
+            ++st.refused;
+        }
+        answer(listener, req.id, ret);
+    }
+    if (stats) *stats = st;
+    return status;
+}
+
+}  // namespace omx::mig

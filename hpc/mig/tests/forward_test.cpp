@@ -1,0 +1,75 @@
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "forward.h"
+
+using namespace omx::mig;
+
+TEST(Forward, GatherTakesInBuffersAndSizesOutBuffers) {
+    ProcessMemory mem(getpid());
+    const char text[] = "hello";
+    uint64_t wargs[6] = {1, uint64_t(text), 5, 0, 0, 0};
+    auto w = gather(*find_syscall(SYS_write), wargs, mem);
+    ASSERT_EQ(w.in.at(1).size(), 5u);
+    EXPECT_EQ(std::memcmp(w.in.at(1).data(), "hello", 5), 0);
+    EXPECT_TRUE(w.out_size.empty());
+
+    char buf[64];
+    uint64_t rargs[6] = {0, uint64_t(buf), sizeof buf, 0, 0, 0};
+    auto r = gather(*find_syscall(SYS_read), rargs, mem);
+    EXPECT_TRUE(r.in.empty());
+    EXPECT_EQ(r.out_size.at(1), sizeof buf);
+
+    const char path[] = "/etc/hostname";
+    uint64_t oargs[6] = {uint64_t(AT_FDCWD), uint64_t(path), O_RDONLY, 0, 0, 0};
+    auto o = gather(*find_syscall(SYS_openat), oargs, mem);
+    EXPECT_EQ(std::string(o.in.at(1).begin(), o.in.at(1).end()), std::string(path, sizeof path));
+}
+
+TEST(Forward, NullPointersStayNull) {
+    ProcessMemory mem(getpid());
+    uint64_t args[6] = {uint64_t(-1), 0, 0, 0, 0, 0};   // wait4(-1, NULL, 0, NULL)
+    auto c = gather(*find_syscall(SYS_wait4), args, mem);
+    EXPECT_TRUE(c.in.empty());
+    EXPECT_TRUE(c.out_size.empty());
+}
+
+TEST(Forward, BadPointersAreEfaultNotCrashes) {
+    ProcessMemory mem(getpid());
+    uint64_t args[6] = {1, 0x10, 100, 0, 0, 0};
+    try {
+        gather(*find_syscall(SYS_write), args, mem);
+        FAIL() << "no error";
+    } catch (const std::system_error& e) {
+        EXPECT_EQ(e.code().value(), EFAULT);
+    }
+}
+
+TEST(Forward, SpecialArgumentsDependOnTheRequest) {
+    auto fcntl_row = *find_syscall(SYS_fcntl);
+    uint64_t lock[6] = {3, F_SETLK, 0, 0, 0, 0}, flags[6] = {3, F_SETFL, O_NONBLOCK, 0, 0, 0};
+    EXPECT_EQ(special_arg(fcntl_row, lock).kind, Arg::InOutFixed);
+    EXPECT_EQ(special_arg(fcntl_row, flags).kind, Arg::Value);
+    auto ioctl_row = *find_syscall(SYS_ioctl);
+    uint64_t winsz[6] = {1, TIOCGWINSZ, 0, 0, 0, 0}, odd[6] = {1, 0xdead, 1, 0, 0, 0};
+    EXPECT_EQ(special_arg(ioctl_row, winsz).size, 8u);
+    ProcessMemory mem(getpid());
+    EXPECT_THROW(gather(ioctl_row, odd, mem), std::invalid_argument);
+}
+
+TEST(Forward, ScatterWritesOnlyWhatCameBack) {
+    ProcessMemory mem(getpid());
+    char buf[8] = "xxxxxxx";
+    ForwardedCall call;
+    call.args[1] = uint64_t(buf);
+    ForwardedResult res;
+    res.ret = 3;
+    res.out[1] = {'a', 'b', 'c'};
+    scatter(call, res, mem);
+    EXPECT_STREQ(buf, "abcxxxx");
+}
