@@ -1,5 +1,7 @@
 #include "forward.h"
 
+#include "proc_maps.h"
+
 #include <sys/ioctl.h>
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -12,6 +14,8 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 namespace omx::mig {
@@ -158,6 +162,41 @@ ForwardedResult Deputy::execute(const SyscallInfo& row, const ForwardedCall& cal
         res.out[i] = std::move(bytes);
     }
     return res;
+}
+
+void Deputy::release_body() {
+    // The kernel writes into a registered rseq area on every return to user space: with
+    // the memory gone that would be a SIGSEGV. The process keeps its rseq where it runs.
+    RseqConfig rseq = husk_.rseq();
+    if (rseq.address)
+        husk_.inject_checked("rseq unregister", SYS_rseq, rseq.address, rseq.size, 1 /* RSEQ_FLAG_UNREGISTER */,
+                             rseq.signature);
+    husk_.set_signal_mask(0);
+    for (const auto& m : read_maps(husk_.pid()))
+        if (!m.kernel_special() && !(scratch_ && m.start == scratch_))
+            husk_.inject(SYS_munmap, m.start, m.size());
+}
+
+static uint64_t status_mask(const std::string& status, const char* key) {
+    auto at = status.find(key);
+    return at == std::string::npos ? 0 : std::stoull(status.substr(at + std::strlen(key)), nullptr, 16);
+}
+
+std::vector<int> Deputy::pending_signals() {
+    std::ifstream in(fmt::format("/proc/{}/status", husk_.pid()));
+    std::stringstream s;
+    s << in.rdbuf();
+    if (status_mask(s.str(), "SigPnd:") | status_mask(s.str(), "ShdPnd:"))
+        husk_.inject(SYS_getppid);   // returning from it, the husk meets its signals: we take them
+    return husk_.take_signals();
+}
+
+bool Deputy::husk_alive() const {
+    std::ifstream in(fmt::format("/proc/{}/stat", husk_.pid()));
+    std::string line;
+    if (husk_.pid() <= 0 || !std::getline(in, line)) return false;
+    auto close = line.rfind(')');
+    return close != std::string::npos && close + 2 < line.size() && line[close + 2] != 'Z' && line[close + 2] != 'X';
 }
 
 void Deputy::finish(int wait_status) {

@@ -55,6 +55,12 @@ class Deputy {
 public:
     explicit Deputy(Tracee& husk);
     ForwardedResult execute(const SyscallInfo& row, const ForwardedCall& call);
+    // The process now lives elsewhere: the husk gives its memory back and stops blocking
+    // signals (the process's own mask applies where it runs).
+    void release_body();
+    // Signals sent to the home PID since the last call; they are for the process.
+    std::vector<int> pending_signals();
+    bool husk_alive() const;
     // The remote process ended: the husk ends the same way, so the parent's wait sees it.
     void finish(int wait_status);
 

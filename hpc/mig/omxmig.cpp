@@ -65,13 +65,15 @@ static int away(pid_t pid, bool verbose) {
     if (verbose)
         std::cerr << fmt::format("omxmig: process {} runs away as {} after {:.1f} ms ({} bytes)\n", pid, remote,
                                  ms_since(t0), cst.image_bytes);
+    husk.kill_on_our_exit();
     Deputy deputy(husk);
+    deputy.release_body();
     SuperviseStats sst;
     int status = supervise(remote, listener.get(), deputy, &sst);
-    deputy.finish(status);
+    if (!sst.husk_died) deputy.finish(status);
     if (verbose)
-        std::cerr << fmt::format("omxmig: process {} ended; {} calls forwarded home, {} refused\n", pid, sst.forwarded,
-                                 sst.refused);
+        std::cerr << fmt::format("omxmig: process {} ended{}; {} calls forwarded home, {} refused, {} signals passed on\n",
+                                 pid, sst.husk_died ? " (killed at home)" : "", sst.forwarded, sst.refused, sst.signals);
     return 0;
 }
 

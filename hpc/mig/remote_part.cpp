@@ -4,6 +4,7 @@
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <sys/ioctl.h>
+#include <signal.h>
 #include <sys/wait.h>
 
 #include <cerrno>
@@ -34,9 +35,20 @@ int supervise(pid_t remote, int listener, Deputy& deputy, SuperviseStats* stats)
     int status = 0;
     for (;;) {
         pollfd p{listener, POLLIN, 0};
-        int ready = ::poll(&p, 1, 200);
+        int ready = ::poll(&p, 1, 50);
         if (ready < 0 && errno != EINTR) break;
         if (::waitpid(remote, &status, WNOHANG) == remote) break;
+        if (!deputy.husk_alive()) {
+            // openMosix semantics: the process dies with its home.
+            ::kill(remote, SIGKILL);
+            ::waitpid(remote, &status, 0);
+            st.husk_died = true;
+            break;
+        }
+        for (int sig : deputy.pending_signals()) {
+            ::kill(remote, sig);
+            ++st.signals;
+        }
         if (ready <= 0 || !(p.revents & POLLIN)) {
             if (p.revents & (POLLHUP | POLLERR)) {
                 ::waitpid(remote, &status, 0);

@@ -13,6 +13,8 @@ namespace omx::mig {
 struct SuperviseStats {
     uint64_t forwarded = 0;   // calls executed at home
     uint64_t refused = 0;     // calls that would need the process home (ENOSYS for now)
+    uint64_t signals = 0;     // signals sent to the home PID and passed on
+    bool husk_died = false;   // the home side was killed: so was the process
 };
 
 // Returns the process's wait status when it ends. `remote` must be our child.

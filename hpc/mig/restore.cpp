@@ -48,6 +48,7 @@ pid_t start_stub(const std::string& path) {
     if (pid < 0) throw std::runtime_error(fmt::format("fork: {}", std::strerror(errno)));
     if (pid == 0) {
         ::ptrace(PTRACE_TRACEME, 0, nullptr, nullptr);
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);   // the process dies with its remote part, never runs unsupervised
         char* argv[] = {const_cast<char*>("omx-restorer"), nullptr};
         char* envp[] = {nullptr};
         ::execve(path.c_str(), argv, envp);

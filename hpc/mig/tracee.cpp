@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/ptrace.h>
 #include <sys/uio.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -61,20 +62,20 @@ Tracee::Tracee(pid_t pid, bool own_child) : pid_(pid), own_child_(own_child) {
 
 Tracee::Tracee(Tracee&& o) noexcept
     : pid_(std::exchange(o.pid_, -1)), own_child_(o.own_child_), site_(o.site_), injected_(o.injected_),
-      mem_(std::move(o.mem_)) {}
+      signals_(std::move(o.signals_)), mem_(std::move(o.mem_)) {}
 
 Tracee::~Tracee() {
     if (pid_ > 0) ::ptrace(PTRACE_DETACH, pid_, nullptr, nullptr);
 }
 
-void Tracee::wait_stop(const char* what) {
+int Tracee::wait_stop(const char* what) {
     int status = 0;
     for (;;) {
         if (::waitpid(pid_, &status, __WALL) < 0) {
             if (errno == EINTR) continue;
             fail(fmt::format("waiting for process {} ({})", pid_, what));
         }
-        if (WIFSTOPPED(status)) return;
+        if (WIFSTOPPED(status)) return status;
         pid_t dead = pid_;
         pid_ = -1;
         throw std::runtime_error(fmt::format("process {} ended while {}", dead, what));
@@ -178,9 +179,17 @@ long Tracee::inject(long nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
     r.r8 = a5;
     r.r9 = a6;
     set_registers(r);
-    for (int stop = 0; stop < 2; ++stop) {   // syscall-entry stop, then syscall-exit stop
+    for (int stop = 0; stop < 2;) {   // syscall-entry stop, then syscall-exit stop
         if (::ptrace(PTRACE_SYSCALL, pid_, nullptr, nullptr) != 0) fail("PTRACE_SYSCALL");
-        wait_stop("running an injected system call");
+        int status = wait_stop("running an injected system call");
+        int sig = WSTOPSIG(status);
+        if (sig == (SIGTRAP | 0x80)) {
+            ++stop;
+        } else if (status >> 16 == 0 && sig != SIGTRAP) {
+            // A signal arrived: it is not delivered here but kept for whoever owns the
+            // process's behaviour now (the deputy forwards it; a resumed process gets it back).
+            signals_.push_back(sig);
+        }
     }
     ++injected_;
     return long(registers().rax);
@@ -194,15 +203,24 @@ long Tracee::inject_checked(const char* what, long nr, uint64_t a1, uint64_t a2,
     return rc;
 }
 
+void Tracee::kill_on_our_exit() {
+    if (::ptrace(PTRACE_SETOPTIONS, pid_, nullptr, (void*)(PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL)) != 0)
+        fail("PTRACE_SETOPTIONS");
+}
+
 void Tracee::detach_with(const user_regs_struct& regs) {
     set_registers(regs);
     detach();
 }
 
 void Tracee::detach() {
-    if (pid_ > 0 && ::ptrace(PTRACE_DETACH, pid_, nullptr, nullptr) != 0) fail("PTRACE_DETACH");
+    if (pid_ <= 0) return;
+    for (int sig : take_signals()) ::syscall(SYS_tgkill, pid_, pid_, sig);   // delivered once it runs
+    if (::ptrace(PTRACE_DETACH, pid_, nullptr, nullptr) != 0) fail("PTRACE_DETACH");
     pid_ = -1;
 }
+
+std::vector<int> Tracee::take_signals() { return std::exchange(signals_, {}); }
 
 void Tracee::kill() {
     if (pid_ <= 0) return;

@@ -63,7 +63,11 @@ public:
     long inject_checked(const char* what, long nr, uint64_t a1 = 0, uint64_t a2 = 0, uint64_t a3 = 0,
                         uint64_t a4 = 0, uint64_t a5 = 0, uint64_t a6 = 0);
     uint64_t injected_calls() const { return injected_; }
+    // Signals that arrived while we ran injected calls, not delivered to the process.
+    std::vector<int> take_signals();
 
+    // From now on the process dies if we do (a husk must never run on without its deputy).
+    void kill_on_our_exit();
     // Lets the process go with `regs` and stops tracing it.
     void detach_with(const user_regs_struct& regs);
     void detach();
@@ -72,11 +76,12 @@ public:
 
 private:
     explicit Tracee(pid_t pid, bool own_child);
-    void wait_stop(const char* what);
+    int wait_stop(const char* what);
     pid_t pid_ = -1;
     bool own_child_ = false;
     uint64_t site_ = 0;
     uint64_t injected_ = 0;
+    std::vector<int> signals_;
     omx::UniqueFd mem_;
 };
 

@@ -31,6 +31,11 @@ def start(prog, *args, out):
     return subprocess.Popen([str(PROGS / prog), *map(str, args)], stdout=out, stderr=subprocess.PIPE)
 
 
+def restorers():
+    """Restorer stubs alive now (a test checks only for the ones it made)."""
+    return set(subprocess.run(["pgrep", "-x", "omx-restorer"], capture_output=True, text=True).stdout.split())
+
+
 def wait_lines(path, n, timeout=20):
     t0 = time.monotonic()
     while time.monotonic() - t0 < timeout:
@@ -119,6 +124,7 @@ def test_processes_that_cannot_move_say_why_and_keep_running(tmp_path, prog, rea
 
 
 def test_corrupt_or_truncated_images_are_refused_and_leave_nothing(tmp_path):
+    stubs_before = restorers()
     before = tmp_path / "before"
     with before.open("w") as out:
         p = start("checksum", 100, 20, out=out)
@@ -139,8 +145,7 @@ def test_corrupt_or_truncated_images_are_refused_and_leave_nothing(tmp_path):
         r = omxmig("restore", bad, check=False)
         assert r.returncode == 1, (name, r)
         assert r.stderr.startswith("omxmig: ") and len(r.stderr.strip().splitlines()) == 1, (name, r.stderr)
-    stubs = subprocess.run(["pgrep", "-x", "omx-restorer"], capture_output=True, text=True).stdout
-    assert stubs == "", "a refused image must not leave its restorer behind"
+    assert restorers() - stubs_before == set(), "a refused image must not leave its restorer behind"
 
 
 # ---- omxmig away: the process leaves its body (the husk) and its calls are forwarded home
@@ -180,3 +185,67 @@ def test_away_refuses_a_process_that_cannot_move(tmp_path):
         assert p.returncode == 0 and "done" in out
     finally:
         p.kill()
+
+
+
+def _rss_kib(pid):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def test_signals_sent_home_reach_the_process_and_its_body_is_released(tmp_path):
+    stubs_before = restorers()
+    out_path = tmp_path / "out"
+    with out_path.open("w") as out:
+        p = start("checksum", 1000, 20, out=out)
+        wait_lines(out_path, 3)
+        rss_before = _rss_kib(p.pid)
+        away = subprocess.Popen([str(OMXMIG), "-v", "away", str(p.pid)], stderr=subprocess.PIPE, text=True)
+        t0 = time.monotonic()
+        while not restorers() - stubs_before and time.monotonic() - t0 < 10:
+            time.sleep(0.02)
+        n = len(out_path.read_text().splitlines())
+        wait_lines(out_path, n + 3)   # it runs away...
+        assert _rss_kib(p.pid) < min(rss_before, 1024), "the husk must give its memory back"
+        p.terminate()                 # ...and SIGTERM sent to the home PID reaches it
+        assert p.wait(timeout=10) == -15
+        _, err = away.communicate(timeout=10)
+    assert "1 signals passed on" in err
+    assert restorers() - stubs_before == set()
+
+
+def test_killing_the_home_process_kills_the_remote_one(tmp_path):
+    stubs_before = restorers()
+    out_path = tmp_path / "out"
+    with out_path.open("w") as out:
+        p = start("checksum", 1000, 20, out=out)
+        wait_lines(out_path, 3)
+        away = subprocess.Popen([str(OMXMIG), "-v", "away", str(p.pid)], stderr=subprocess.PIPE, text=True)
+        n = len(out_path.read_text().splitlines())
+        wait_lines(out_path, n + 3)
+        p.kill()
+        assert p.wait(timeout=10) == -9
+        _, err = away.communicate(timeout=10)
+    assert "killed at home" in err
+    assert restorers() - stubs_before == set()
+
+
+def test_a_dying_deputy_takes_the_process_with_it_and_leaves_nothing(tmp_path):
+    """Neither half may run on alone: the body without its mind, or the mind without its body."""
+    stubs_before = restorers()
+    out_path = tmp_path / "out"
+    with out_path.open("w") as out:
+        p = start("checksum", 1000, 20, out=out)
+        wait_lines(out_path, 3)
+        away = subprocess.Popen([str(OMXMIG), "away", str(p.pid)])
+        n = len(out_path.read_text().splitlines())
+        wait_lines(out_path, n + 3)
+        away.kill()
+        away.wait(timeout=10)
+        assert p.wait(timeout=10) == -9
+    t0 = time.monotonic()
+    while restorers() - stubs_before and time.monotonic() - t0 < 5:
+        time.sleep(0.05)
+    assert restorers() - stubs_before == set()
