@@ -45,6 +45,26 @@ def migrate_once(mib):
     return float(m.group(1)) / 1000, int(m.group(3))
 
 
+def forwarded_calls(n=2000):
+    """The same timed loop at home and away from its body (omxmig away): the cost of a
+    forwarded call through the remote part, the deputy and the husk, without a network."""
+    prog = BUILD / "testprogs" / "syscall_loop"
+    results = {}
+    for mode in ("native", "away"):
+        target = Path(f"/tmp/omx-bench-{os.getpid()}-{mode}")
+        p = subprocess.Popen([str(prog), str(n), "400", str(target)], stdout=subprocess.PIPE, text=True)
+        assert p.stdout.readline().strip() == "ready"
+        away = subprocess.Popen([str(OMXMIG), "away", str(p.pid)]) if mode == "away" else None
+        out = p.stdout.read()
+        p.wait()
+        if away:
+            away.wait()
+        target.unlink(missing_ok=True)
+        results[mode] = {m.group(1): (float(m.group(2)), float(m.group(3)))
+                         for m in re.finditer(r"(\w+) median ([\d.]+) p99 ([\d.]+) us", out)}
+    return results
+
+
 def main():
     if os.geteuid() != 0:
         print("migration bench: skipped (needs root to trace)")
@@ -57,6 +77,13 @@ def main():
         goal = "  goal (64 MiB) frozen < 0.3 s, ratio %.2f" % (frozen / 0.3) if mib == 64 else ""
         print(f"  {mib:3d} MiB touched: image {nbytes / 2**20:.1f} MiB, frozen {frozen:.3f} s, "
               f"{rate:.0f} MB/s = {rate / raw:.2f} of the raw pipe ({raw:.0f} MB/s){goal}")
+
+    print("== forwarded system calls (omxmig away: remote part -> deputy -> husk, same machine)")
+    r = forwarded_calls()
+    for call in ("getppid", "write4k"):
+        (nm, n99), (am, a99) = r["native"][call], r["away"][call]
+        print(f"  {call}: native median {nm:.2f} us p99 {n99:.2f} us; forwarded median {am:.1f} us "
+              f"p99 {a99:.1f} us  goal median < 60 us, ratio {am / 60:.2f}")
 
 
 if __name__ == "__main__":
