@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -115,8 +116,73 @@ void scatter(const ForwardedCall& call, const ForwardedResult& res, ProcessMemor
         if (call.args[i]) mem.write(call.args[i], bytes);
 }
 
-Deputy::Deputy(Tracee& husk) : husk_(husk) {
+Deputy::Deputy(Tracee& husk) : husk_(husk), pidfd_(int(::syscall(SYS_pidfd_open, husk.pid(), 0))) {
     husk_.set_syscall_site(find_syscall_in_vdso(husk_));
+}
+
+int Deputy::fd_copy(int husk_fd) {
+    auto it = fd_copies_.find(husk_fd);
+    if (it != fd_copies_.end()) return it->second.get();
+    omx::UniqueFd copy(pidfd_ ? int(::syscall(SYS_pidfd_getfd, pidfd_.get(), husk_fd, 0)) : -1);
+    struct stat st {};
+    // A terminal stays with the husk: job control (SIGTTIN/SIGTTOU) judges the caller's
+    // process group, which must be the husk's, not ours.
+    if (copy && (::fstat(copy.get(), &st) != 0 || S_ISCHR(st.st_mode))) copy.reset();
+    if (!copy) {
+        fd_copies_.emplace(husk_fd, omx::UniqueFd());
+        return -1;
+    }
+    return fd_copies_.emplace(husk_fd, std::move(copy)).first->second.get();
+}
+
+void Deputy::forget_fds(const SyscallInfo& row, const ForwardedCall& call, long ret) {
+    // Any call that may change what an fd number means at home.
+    switch (row.nr) {
+        case SYS_close: fd_copies_.erase(int(call.args[0])); break;
+        case SYS_dup2: case SYS_dup3: fd_copies_.erase(int(call.args[1])); break;
+        default:
+            if (ret >= 0 && ret < (1 << 20)) fd_copies_.erase(int(ret));   // calls returning a new fd
+            break;
+    }
+}
+
+std::optional<ForwardedResult> Deputy::try_fast(const SyscallInfo& row, const ForwardedCall& call) {
+    bool hot = row.nr == SYS_read || row.nr == SYS_write || row.nr == SYS_pread64 || row.nr == SYS_pwrite64 ||
+               row.nr == SYS_lseek || row.nr == SYS_fstat;
+    if (!hot || int64_t(call.args[0]) < 0) return std::nullopt;
+    int fd = fd_copy(int(call.args[0]));
+    if (fd < 0) return std::nullopt;
+    ForwardedResult res;
+    std::vector<uint8_t> out;
+    auto result = [&](long r) { return r < 0 ? -long(errno) : r; };
+    switch (row.nr) {
+        case SYS_read:
+        case SYS_pread64: {
+            out.resize(call.out_size.count(1) ? call.out_size.at(1) : 0);
+            res.ret = result(row.nr == SYS_read ? ::read(fd, out.data(), out.size())
+                                                : ::pread(fd, out.data(), out.size(), off_t(call.args[3])));
+            out.resize(size_t(std::max(res.ret, 0L)));
+            if (call.args[1]) res.out[1] = std::move(out);
+            break;
+        }
+        case SYS_write:
+        case SYS_pwrite64: {
+            static const std::vector<uint8_t> none;
+            const auto& in = call.in.count(1) ? call.in.at(1) : none;
+            res.ret = result(row.nr == SYS_write ? ::write(fd, in.data(), in.size())
+                                                 : ::pwrite(fd, in.data(), in.size(), off_t(call.args[3])));
+            break;
+        }
+        case SYS_lseek: res.ret = result(::lseek(fd, off_t(call.args[1]), int(call.args[2]))); break;
+        case SYS_fstat: {
+            struct stat st {};
+            res.ret = result(::fstat(fd, &st));
+            if (res.ret == 0 && call.args[1]) res.out[1].assign(reinterpret_cast<uint8_t*>(&st), reinterpret_cast<uint8_t*>(&st) + sizeof st);
+            break;
+        }
+    }
+    ++fast_calls_;
+    return res;
 }
 
 uint64_t Deputy::scratch(size_t bytes) {
@@ -131,6 +197,13 @@ uint64_t Deputy::scratch(size_t bytes) {
 }
 
 ForwardedResult Deputy::execute(const SyscallInfo& row, const ForwardedCall& call) {
+    if (auto fast = try_fast(row, call)) return *fast;
+    ForwardedResult res = execute_in_husk(row, call);
+    forget_fds(row, call, res.ret);
+    return res;
+}
+
+ForwardedResult Deputy::execute_in_husk(const SyscallInfo& row, const ForwardedCall& call) {
     size_t total = 0;
     for (int i = 0; i < 6; ++i) {
         size_t in = call.in.count(i) ? call.in.at(i).size() : 0;

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <vector>
 
 #include "syscall_table.h"
@@ -64,11 +65,23 @@ public:
     // The remote process ended: the husk ends the same way, so the parent's wait sees it.
     void finish(int wait_status);
 
+    uint64_t fast_calls() const { return fast_calls_; }
+
 private:
     uint64_t scratch(size_t bytes);
+    ForwardedResult execute_in_husk(const SyscallInfo& row, const ForwardedCall& call);
+    // The hot calls on files and pipes run on our own copy of the husk's fd (pidfd_getfd):
+    // same open file description, so offsets and flags are shared, and no injection.
+    std::optional<ForwardedResult> try_fast(const SyscallInfo& row, const ForwardedCall& call);
+    int fd_copy(int husk_fd);   // -1: not eligible (a terminal, a bad fd)
+    void forget_fds(const SyscallInfo& row, const ForwardedCall& call, long ret);
+
     Tracee& husk_;
     uint64_t scratch_ = 0;
     size_t scratch_size_ = 0;
+    omx::UniqueFd pidfd_;
+    std::map<int, omx::UniqueFd> fd_copies_;   // husk fd -> ours (-1 owned = not eligible)
+    uint64_t fast_calls_ = 0;
 };
 
 }  // namespace omx::mig

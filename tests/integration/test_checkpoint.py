@@ -1,6 +1,7 @@
 """The migration engine's checkpoint and restore on one machine (omxmig): a process frozen,
 written out, killed and rebuilt in another process goes on exactly where it was."""
 import os
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -249,3 +250,16 @@ def test_a_dying_deputy_takes_the_process_with_it_and_leaves_nothing(tmp_path):
     while restorers() - stubs_before and time.monotonic() - t0 < 5:
         time.sleep(0.05)
     assert restorers() - stubs_before == set()
+
+
+def test_fd_numbers_that_change_meaning_at_home_are_followed(tmp_path):
+    """The deputy's fd copies must follow close/open at home: no line in the wrong file."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    with first.open("w") as out:
+        p = start("reopen", second, 60, 30, out=out)
+        wait_lines(first, 5)
+        r = omxmig("-v", "away", p.pid)
+        assert p.wait(timeout=30) == 0
+    assert "on fd copies" in r.stderr and not re.search(r"\(0 on fd copies\)", r.stderr), r.stderr
+    assert first.read_text() == "".join(f"line {i}\n" for i in range(30))
+    assert second.read_text() == "".join(f"line {i}\n" for i in range(30, 60))
