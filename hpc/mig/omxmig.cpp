@@ -69,12 +69,14 @@ static int away(pid_t pid, bool verbose) {
     Deputy deputy(husk);
     deputy.release_body();
     SuperviseStats sst;
-    int status = supervise(remote, listener.get(), deputy, &sst);
-    if (!sst.husk_died) deputy.finish(status);
+    LocalHome home(deputy, remote);
+    Supervised end = supervise(remote, listener.get(), home, &sst);
+    bool husk_died = end.outcome == Outcome::HomeGone;
+    if (!husk_died) deputy.finish(end.status);
     if (verbose)
         std::cerr << fmt::format(
             "omxmig: process {} ended{}; {} calls forwarded home ({} on fd copies), {} refused, {} signals passed on\n",
-            pid, sst.husk_died ? " (killed at home)" : "", sst.forwarded, deputy.fast_calls(), sst.refused, sst.signals);
+            pid, husk_died ? " (killed at home)" : "", sst.forwarded, deputy.fast_calls(), sst.refused, sst.signals);
     return 0;
 }
 

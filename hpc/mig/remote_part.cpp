@@ -27,13 +27,38 @@ void answer(int listener, uint64_t id, long ret) {
     ::ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);   // ENOENT: the call was interrupted
 }
 
+bool interrupted_at_home(long ret) { return ret == -512 || ret == -513 || ret == -514 || ret == -516; }
+
+// Waits a little for a just-signalled process to drop its pending notification.
+bool settles_invalid(int listener, uint64_t id) {
+    for (int i = 0; i < 50; ++i) {
+        if (!still_valid(listener, id)) return true;
+        ::usleep(100);
+    }
+    return false;
+}
+
 }  // namespace
 
-int supervise(pid_t remote, int listener, Deputy& deputy, SuperviseStats* stats) {
+ForwardedResult LocalHome::execute(const SyscallInfo& row, const ForwardedCall& call) {
+    ForwardedResult res = deputy_.execute(row, call);
+    if (interrupted_at_home(res.ret))
+        for (int sig : deputy_.pending_signals()) ::kill(remote_, sig);
+    return res;
+}
+
+Home::News LocalHome::news() {
+    News n;
+    n.gone = !deputy_.husk_alive();
+    if (!n.gone) n.signals = deputy_.pending_signals();
+    return n;
+}
+
+Supervised supervise(pid_t remote, int listener, Home& home, SuperviseStats* stats) {
     SuperviseStats st;
     ProcessMemory mem(remote);
     std::set<long> refused_once;
-    int status = 0;
+    Supervised result;
     // The home side is looked at between calls, at most every 20 ms: a signal or the
     // husk's death is noticed within that, and a busy process pays nothing per call.
     auto next_home_check = std::chrono::steady_clock::now();
@@ -44,23 +69,26 @@ int supervise(pid_t remote, int listener, Deputy& deputy, SuperviseStats* stats)
         bool check_home = ready == 0 || std::chrono::steady_clock::now() >= next_home_check;
         if (check_home) {
             next_home_check = std::chrono::steady_clock::now() + std::chrono::milliseconds(20);
-            if (::waitpid(remote, &status, WNOHANG) == remote) break;
-        }
-        if (check_home && !deputy.husk_alive()) {
-            // openMosix semantics: the process dies with its home.
-            ::kill(remote, SIGKILL);
-            ::waitpid(remote, &status, 0);
-            st.husk_died = true;
-            break;
-        }
-        if (check_home)
-            for (int sig : deputy.pending_signals()) {
+            if (::waitpid(remote, &result.status, WNOHANG) == remote) break;
+            Home::News news = home.news();
+            if (news.gone) {
+                ::kill(remote, SIGKILL);
+                ::waitpid(remote, &result.status, 0);
+                result.outcome = Outcome::HomeGone;
+                break;
+            }
+            for (int sig : news.signals) {
                 ::kill(remote, sig);
                 ++st.signals;
             }
+            if (news.come_home) {
+                result.outcome = Outcome::ComeHome;
+                break;
+            }
+        }
         if (ready <= 0 || !(p.revents & POLLIN)) {
             if (p.revents & (POLLHUP | POLLERR)) {
-                ::waitpid(remote, &status, 0);
+                ::waitpid(remote, &result.status, 0);
                 break;
             }
             continue;
@@ -71,7 +99,7 @@ int supervise(pid_t remote, int listener, Deputy& deputy, SuperviseStats* stats)
         if (!row || row->cls != SyscallClass::Forwarded) {
             // Bringing the process home for these comes with migration over the network.
             if (refused_once.insert(req.data.nr).second)
-                std::cerr << fmt::format("omxmig: system call {} needs the process at home; refused (ENOSYS)\n",
+                std::cerr << fmt::format("omx: system call {} needs the process at home; refused (ENOSYS)\n",
                                          row ? row->name : std::to_string(req.data.nr));
             ++st.refused;
             answer(listener, req.id, -ENOSYS);
@@ -80,7 +108,14 @@ int supervise(pid_t remote, int listener, Deputy& deputy, SuperviseStats* stats)
         long ret;
         try {
             ForwardedCall call = gather(*row, reinterpret_cast<const uint64_t*>(req.data.args), mem);
-            ForwardedResult res = deputy.execute(*row, call);
+            ForwardedResult res = home.execute(*row, call);
+            while (interrupted_at_home(res.ret)) {
+                // The signal that interrupted it at home was passed on just before: the
+                // process's own call ends the same way (handler, restart or EINTR). A
+                // signal the process ignores interrupts nothing: the call runs again.
+                if (!settles_invalid(listener, req.id)) res = home.execute(*row, call);
+                else break;
+            }
             if (!still_valid(listener, req.id)) continue;   // the process was interrupted meanwhile
             scatter(call, res, mem);
             ret = res.ret;
@@ -94,7 +129,7 @@ int supervise(pid_t remote, int listener, Deputy& deputy, SuperviseStats* stats)
         answer(listener, req.id, ret);
     }
     if (stats) *stats = st;
-    return status;
+    return result;
 }
 
 }  // namespace omx::mig

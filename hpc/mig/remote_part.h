@@ -1,23 +1,58 @@
 #pragma once
 // The remote part: supervises a restored process that runs under the migrated-process
-// filter, sending every forwarded call to the deputy and answering the process with the
-// result, until the process ends.
+// filter, sending every forwarded call home and answering the process with the result,
+// until the process ends, its home is gone, or it is asked home.
 #include <sys/types.h>
 
 #include <cstdint>
+#include <vector>
 
 #include "forward.h"
 
 namespace omx::mig {
 
+// What the remote part needs from the home side; the deputy in this process (omxmig away)
+// or the migration link to the deputy on the home node.
+class Home {
+public:
+    virtual ~Home() = default;
+    virtual ForwardedResult execute(const SyscallInfo& row, const ForwardedCall& call) = 0;
+    struct News {
+        bool gone = false;        // home died: the process dies with it (openMosix semantics)
+        bool come_home = false;   // the deputy wants the process back
+        std::vector<int> signals; // sent to the home PID, for the process
+    };
+    // Looked at between calls, at most every 20 ms.
+    virtual News news() = 0;
+};
+
+// The deputy of this same process (omxmig away: migration without the network).
+class LocalHome : public Home {
+public:
+    LocalHome(Deputy& d, pid_t remote) : deputy_(d), remote_(remote) {}
+    ForwardedResult execute(const SyscallInfo& row, const ForwardedCall& call) override;
+    News news() override;
+
+private:
+    Deputy& deputy_;
+    pid_t remote_;
+};
+
 struct SuperviseStats {
     uint64_t forwarded = 0;   // calls executed at home
     uint64_t refused = 0;     // calls that would need the process home (ENOSYS for now)
     uint64_t signals = 0;     // signals sent to the home PID and passed on
-    bool husk_died = false;   // the home side was killed: so was the process
 };
 
-// Returns the process's wait status when it ends. `remote` must be our child.
-int supervise(pid_t remote, int listener, Deputy& deputy, SuperviseStats* stats = nullptr);
+enum class Outcome { Exited, HomeGone, ComeHome };
+
+struct Supervised {
+    Outcome outcome = Outcome::Exited;
+    int status = 0;   // wait status when Exited or HomeGone (then the process was killed)
+};
+
+// `remote` must be our child. With ComeHome the process is left running, every call of
+// it answered, for the caller to checkpoint.
+Supervised supervise(pid_t remote, int listener, Home& home, SuperviseStats* stats = nullptr);
 
 }  // namespace omx::mig

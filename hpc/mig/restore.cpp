@@ -71,7 +71,10 @@ std::vector<Mapping> as_mappings(const std::vector<Region>& regions) {
 
 class Rebuild {
 public:
-    Rebuild(Tracee& t, const ProcessState& s) : t_(t), s_(s), image_(as_mappings(s.regions)) {
+    // `existing`: the process is not a fresh stub but one that lived (the husk coming home):
+    // every signal action is set, defaults included, since it may have others of its own.
+    Rebuild(Tracee& t, const ProcessState& s, bool existing)
+        : t_(t), s_(s), image_(as_mappings(s.regions)), existing_(existing) {
         auto kernel = as_mappings(s.kernel_regions);
         image_.insert(image_.end(), kernel.begin(), kernel.end());
     }
@@ -137,7 +140,7 @@ public:
         }
         for (int sig = 1; sig <= 64; ++sig) {
             const auto& a = s_.actions[sig - 1];
-            if (sig == SIGKILL || sig == SIGSTOP || a.is_default()) continue;
+            if (sig == SIGKILL || sig == SIGSTOP || (a.is_default() && !existing_)) continue;
             uint64_t act[4] = {a.handler, a.flags, a.restorer, a.mask};
             t_.write_memory(trampoline_ + kOffAction, {reinterpret_cast<const uint8_t*>(act), sizeof act});
             t_.inject(SYS_rt_sigaction, uint64_t(sig), trampoline_ + kOffAction, 0, 8);
@@ -214,6 +217,7 @@ private:
     std::vector<Mapping> image_;
     uint64_t trampoline_ = 0;
     uint64_t vdso_at_ = 0;
+    bool existing_ = false;
 };
 
 }  // namespace
@@ -222,8 +226,9 @@ std::string default_restorer_path() {
     return (fs::read_symlink("/proc/self/exe").parent_path() / "omx-restorer").string();
 }
 
-pid_t restore(ImageReader& in, const std::string& restorer_path, RestoreStats* stats, const RestoreOptions& opt) {
-    RestoreStats st;
+namespace {
+
+ProcessState read_header_and_state(ImageReader& in) {
     Frame type;
     std::vector<uint8_t> payload;
     if (!in.next(type, payload) || type != Frame::Header) throw WireError("image does not start with a header");
@@ -232,8 +237,31 @@ pid_t restore(ImageReader& in, const std::string& restorer_path, RestoreStats* s
         throw std::runtime_error(fmt::format("this CPU lacks FPU/vector features the image uses (XCR0 {:#x} vs {:#x})",
                                              h.xcr0, cpu_xcr0()));
     if (!in.next(type, payload) || type != Frame::State) throw WireError("image has no process state");
-    ProcessState s = decode_state(payload);
+    return decode_state(payload);
+}
 
+// Everything after the state: the address space, the pages, the kernel state, the filter.
+// Leaves the process stopped with its registers still to be set (Rebuild::resume).
+void rebuild(Rebuild& r, ImageReader& in, RestoreStats& st, const RestoreOptions& opt) {
+    Frame type;
+    std::vector<uint8_t> payload;
+    r.prepare_address_space();
+    while (in.next(type, payload)) {
+        if (type != Frame::Pages || payload.size() < 8) throw WireError("unexpected frame in image");
+        ByteReader br(payload);
+        uint64_t addr = br.u64();
+        r.pages(addr, std::span<const uint8_t>(payload).subspan(8), st);
+    }
+    if (type != Frame::End) throw WireError("image truncated");
+    r.restore_kernel_state();
+    if (opt.install_filter) st.listener_fd = r.install_filter();
+}
+
+}  // namespace
+
+pid_t restore(ImageReader& in, const std::string& restorer_path, RestoreStats* stats, const RestoreOptions& opt) {
+    RestoreStats st;
+    ProcessState s = read_header_and_state(in);
     pid_t stub = start_stub(restorer_path);
     auto t = [&] {
         try {
@@ -245,19 +273,8 @@ pid_t restore(ImageReader& in, const std::string& restorer_path, RestoreStats* s
         }
     }();
     try {
-        Rebuild r(t, s);
-        r.prepare_address_space();
-        bool ended = false;
-        while (in.next(type, payload)) {
-            if (type != Frame::Pages || payload.size() < 8) throw WireError("unexpected frame in image");
-            ByteReader br(payload);
-            uint64_t addr = br.u64();
-            r.pages(addr, std::span<const uint8_t>(payload).subspan(8), st);
-        }
-        ended = type == Frame::End;
-        if (!ended) throw WireError("image truncated");
-        r.restore_kernel_state();
-        if (opt.install_filter) st.listener_fd = r.install_filter();
+        Rebuild r(t, s, false);
+        rebuild(r, in, st, opt);
         st.injected_calls = t.injected_calls() + 1;
         pid_t pid = t.pid();
         r.resume();
@@ -267,6 +284,16 @@ pid_t restore(ImageReader& in, const std::string& restorer_path, RestoreStats* s
         t.kill();
         throw;
     }
+}
+
+void restore_into(Tracee& t, ImageReader& in, RestoreStats* stats) {
+    RestoreStats st;
+    ProcessState s = read_header_and_state(in);
+    Rebuild r(t, s, true);
+    rebuild(r, in, st, {});
+    st.injected_calls = t.injected_calls() + 1;
+    r.resume();
+    if (stats) *stats = st;
 }
 
 }  // namespace omx::mig

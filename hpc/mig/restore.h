@@ -29,6 +29,12 @@ struct RestoreOptions {
 pid_t restore(ImageReader& in, const std::string& restorer_path, RestoreStats* stats = nullptr,
               const RestoreOptions& opt = {});
 
+// Rebuilds the image inside `t`, a stopped process under our ptrace that keeps its PID,
+// fds and credentials (the husk of a process coming home), and lets it run untraced.
+// On failure `t` is left stopped with an unusable address space: the caller kills it or
+// keeps it as a husk.
+void restore_into(Tracee& t, ImageReader& in, RestoreStats* stats = nullptr);
+
 // Where the restorer stub is installed next to the running executable.
 std::string default_restorer_path();
 

@@ -32,6 +32,12 @@ uint16_t node_id_arg(const json& req) {
     return uint16_t(id);
 }
 
+pid_t pid_arg(const json& req) {
+    if (!req.contains("pid") || !req.at("pid").is_number_integer() || req.at("pid").get<long long>() <= 0)
+        throw std::invalid_argument("missing or bad \"pid\"");
+    return pid_t(req.at("pid").get<long long>());
+}
+
 }  // namespace
 
 json Daemon::node_json(const NodeRecord& r) const {
@@ -169,11 +175,16 @@ awaitable<json> Daemon::handle(const json& req, uid_t uid) {
             go_off();
             co_return status_json();
         }
-        if (cmd == "expel" || cmd == "bring") {
-            // Nothing migrates yet (transparent migration lands with the migration engine),
-            // so there are no guests to send home and no processes away to bring back.
-            co_return json{{"ok", true}, {"moved", 0}};
+        if (cmd == "expel") co_return co_await migrations_->expel();
+        if (cmd == "bring") co_return co_await migrations_->bring();
+        if (cmd == "migrate") {
+            if (!req.contains("to")) co_return fail("migrate needs \"to\": a node id, home or balance");
+            std::string to = req.at("to").is_string() ? req.at("to").get<std::string>() : req.at("to").dump();
+            co_return co_await migrations_->migrate(pid_arg(req), to, uid);
         }
+        if (cmd == "process") co_return migrations_->process(pid_arg(req));
+        if (cmd == "lock") co_return migrations_->set_lock(pid_arg(req), req.value("lock", 1) != 0, uid);
+        if (cmd == "processes") co_return migrations_->processes();
         co_return fail(cmd.empty() ? "request has no \"cmd\"" : "unknown command '" + cmd + "'");
     } catch (const MapError& e) {
         co_return fail(e.what());

@@ -156,6 +156,7 @@ void Daemon::start() {
                                                    [this] { return metrics_text(); });
         metrics_->start();
     }
+    start_migrations();
     asio::co_spawn(io_, receive_loop(info_sock_), asio::detached);
     if (disc_sock_) asio::co_spawn(io_, receive_loop(disc_sock_), asio::detached);
     asio::co_spawn(io_, sample_loop(), asio::detached);
@@ -174,6 +175,39 @@ void Daemon::stop() {
     close_discovery();
     if (control_) control_->stop();
     if (metrics_) metrics_->stop();
+    if (migrations_) migrations_->stop();
+}
+
+void Daemon::start_migrations() {
+    MigrationContext ctx;
+    ctx.key_file = opt_.key_file;
+    ctx.migration_port = opt_.migration_port;
+    ctx.dead_after_ms = int(opt_.down_timeout.count());
+    ctx.self = [this] { return table_.self(); };
+    ctx.blocked = [this] { return admin_.block; };
+    ctx.reachable = [this](uint16_t id) -> std::variant<uint32_t, std::string> {
+        const NodeRecord* r = table_.find(id);
+        if (!r || r->ipv4.empty()) return fmt::format("no openMosix node #{} in this cluster", id);
+        if (!r->up) return fmt::format("node {} is down", id);
+        if (r->latest && (r->latest->status & kStatusBlock)) return fmt::format("node {} is blocked (mosctl block)", id);
+        return r->ipv4[0];
+    };
+    ctx.least_loaded = [this](uint16_t exclude) -> std::optional<uint16_t> {
+        std::optional<uint16_t> best;
+        double best_load = 0;
+        for (const auto& [id, r] : table_.nodes()) {
+            if (id == exclude || id == table_.self() || !r.up || !r.latest || (r.latest->status & kStatusBlock)) continue;
+            double load = double(r.latest->load) / std::max<uint16_t>(1, r.latest->cpus);
+            if (!best || load < best_load) best = id, best_load = load;
+        }
+        return best;
+    };
+    migrations_ = std::make_unique<Migrations>(io_, std::move(ctx));
+    try {
+        migrations_->start();
+    } catch (const std::exception& e) {
+        spdlog::error("migration: cannot listen on TCP port {}: {}; no process can arrive here", opt_.migration_port, e.what());
+    }
 }
 
 void Daemon::close_discovery() {

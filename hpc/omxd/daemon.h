@@ -16,6 +16,7 @@
 #include "control_server.h"
 #include "load_meter.h"
 #include "metrics.h"
+#include "migrations.h"
 #include "node_table.h"
 #include "options.h"
 #include "transport.h"
@@ -48,6 +49,7 @@ private:
     void go_off();
     void close_discovery();
     void log_configuration() const;
+    void start_migrations();
     uint32_t primary_address() const;
 
     // gossip (gossip.cpp)
@@ -95,6 +97,7 @@ private:
     std::map<uint16_t, Clock::time_point> down_since_;
     std::unique_ptr<ControlServer> control_;
     std::unique_ptr<MetricsServer> metrics_;
+    std::unique_ptr<Migrations> migrations_;
     bool stopping_ = false;
 };
 

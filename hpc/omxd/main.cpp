@@ -103,6 +103,7 @@ int main(int argc, char** argv) {
     app.add_option("--forget-after", forget_s, "autodiscovery: seconds down before a node leaves the configuration")->capture_default_str()->check(CLI::Range(1.0, 86400.0));
     app.add_option("--fanout", opt.fanout, "peers each gossip round goes to")->capture_default_str()->check(CLI::Range(1, 64));
     app.add_option("--info-port", opt.info_port, "UDP info port")->capture_default_str();
+    app.add_option("--migration-port", opt.migration_port, "TCP port migrating processes arrive on")->capture_default_str();
     app.add_option("--discovery-port", opt.discovery_port, "UDP autodiscovery port")->capture_default_str();
     app.add_option("--metrics-port", opt.metrics_port, "Prometheus HTTP port (0 = off)")->capture_default_str();
     app.add_option("--metrics-address", opt.metrics_address, "address the metrics server binds")->capture_default_str();

@@ -20,6 +20,7 @@ struct Options {
     size_t fanout = 3;
     uint16_t info_port = 5428;
     uint16_t discovery_port = 5429;
+    uint16_t migration_port = 4660;
     uint16_t metrics_port = 5430;  // 0 = no metrics server
     std::string metrics_address = "0.0.0.0";
     bool log_syslog = false;

@@ -1,0 +1,140 @@
+// omx-deputy: the deputy of one migrated process on its home node. omxd starts it for
+// `migrate PID NODE`; it sends the process, serves its calls while away, brings it home.
+//   omx-deputy --pid P --to ID --address IP [--port 4660] --home-id H --key FILE [--control-fd N]
+// Reports (JSON lines) and takes commands ({"cmd":"home"}, {"cmd":"goto",...}) on the
+// control fd, or reports on stdout without one. Ends when the process is home or ended.
+#include <CLI/CLI.hpp>
+#include <arpa/inet.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <iostream>
+#include <optional>
+
+#include "checkpoint.h"
+#include "deputy_session.h"
+
+using namespace omx::mig;
+using json = nlohmann::json;
+
+namespace {
+
+class Control {
+public:
+    explicit Control(int fd) : fd_(fd) {}
+    int fd() const { return fd_; }
+    void report(const json& j) {
+        std::string line = j.dump() + "\n";
+        int out = fd_ >= 0 ? fd_ : 1;
+        if (::write(out, line.data(), line.size()) < 0) fd_ = fd_ >= 0 ? -1 : fd_;   // omxd gone: carry on
+    }
+    // The next complete command line, if one is waiting (call when the fd is readable).
+    std::optional<json> command() {
+        char buf[4096];
+        ssize_t n = ::read(fd_, buf, sizeof buf);
+        if (n <= 0) {
+            fd_ = -1;   // omxd went away: the process is served on, just without commands
+            return std::nullopt;
+        }
+        pending_.append(buf, size_t(n));
+        auto nl = pending_.find('\n');
+        if (nl == std::string::npos) return std::nullopt;
+        std::string line = pending_.substr(0, nl);
+        pending_.erase(0, nl + 1);
+        try {
+            return json::parse(line);
+        } catch (const json::exception&) {
+            return std::nullopt;
+        }
+    }
+
+private:
+    int fd_;
+    std::string pending_;
+};
+
+Target parse_target(uint16_t id, const std::string& address, uint16_t port) {
+    Target t;
+    t.id = id;
+    t.port = port;
+    if (::inet_pton(AF_INET, address.c_str(), &t.ipv4) != 1) throw std::runtime_error("bad address " + address);
+    return t;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"omx-deputy: the deputy of one migrated process (started by omxd)", "omx-deputy"};
+    pid_t pid = 0;
+    int to = 0, home_id = 0, control_fd = -1, dead_after_ms = 5000;
+    uint16_t port = 4660;
+    std::string address, key_file = "/etc/openmosix/cluster.key";
+    app.add_option("--pid", pid, "the process")->required();
+    app.add_option("--to", to, "target node id")->required();
+    app.add_option("--address", address, "target node address")->required();
+    app.add_option("--port", port, "target migration port")->capture_default_str();
+    app.add_option("--home-id", home_id, "this node's id")->required();
+    app.add_option("--key", key_file, "cluster key file")->capture_default_str();
+    app.add_option("--control-fd", control_fd, "omxd's channel: reports out, commands in");
+    app.add_option("--dead-after", dead_after_ms, "ms after which a silent target is lost")->capture_default_str();
+    CLI11_PARSE(app, argc, argv);
+    ::signal(SIGPIPE, SIG_IGN);
+    Control control(control_fd);
+    try {
+        auto key = omx::ClusterKey::load(key_file);
+        DeputySession session(pid, key, uint16_t(home_id), dead_after_ms);
+        std::optional<Target> next = parse_target(uint16_t(to), address, port);
+        while (next) {
+            Target target = *next;
+            next.reset();
+            try {
+                MigrationFigures f = session.migrate_out(target);
+                control.report({{"event", "arrived"}, {"pid", pid}, {"node", target.id}, {"frozen_ms", f.frozen_ms},
+                                {"total_ms", f.total_ms}, {"bytes", f.image_bytes}});
+            } catch (const CantMove& e) {
+                control.report({{"event", "failed"}, {"pid", pid}, {"node", target.id}, {"cantmove", e.reason},
+                                {"error", e.what()}});
+                return 3;
+            } catch (const std::exception& e) {
+                control.report({{"event", "failed"}, {"pid", pid}, {"node", target.id}, {"error", e.what()}});
+                return 1;
+            }
+            auto command = [&] {
+                auto c = control.command();
+                if (!c || !c->contains("cmd")) return false;
+                std::string what = c->value("cmd", "");
+                if (what == "goto") {
+                    try {
+                        next = parse_target(uint16_t(c->value("node", 0)), c->value("address", ""), uint16_t(c->value("port", 4660)));
+                    } catch (const std::exception& e) {
+                        control.report({{"event", "error"}, {"pid", pid}, {"error", e.what()}});
+                        return false;
+                    }
+                }
+                return what == "home" || what == "goto";
+            };
+            switch (session.serve(control.fd(), command)) {
+                case DeputySession::Ended::Exited:
+                    control.report({{"event", "ended"}, {"pid", pid}, {"status", session.end_status()}});
+                    return 0;
+                case DeputySession::Ended::NodeLost:
+                    control.report({{"event", "lost"}, {"pid", pid}, {"node", target.id}});
+                    return 0;
+                case DeputySession::Ended::HuskGone:
+                    control.report({{"event", "killed"}, {"pid", pid}});
+                    return 0;
+                case DeputySession::Ended::CameHome:
+                    control.report({{"event", "home"}, {"pid", pid}, {"from", target.id}});
+                    break;
+            }
+        }
+        return 0;
+    } catch (const std::exception& e) {
+        control.report({{"event", "error"}, {"pid", pid}, {"error", e.what()}});
+        std::cerr << "omx-deputy: " << e.what() << "\n";
+        return 1;
+    }
+}

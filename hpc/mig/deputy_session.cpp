@@ -1,0 +1,243 @@
+#include "deputy_session.h"
+
+#include <fmt/format.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <system_error>
+
+#include "checkpoint.h"
+#include "restore.h"
+
+namespace omx::mig {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+
+bool is_restart(long ret) { return ret == -512 || ret == -513 || ret == -514 || ret == -516; }
+
+// Who the process is, for the remote part to run it as.
+MigrationRequest describe(pid_t pid, uint16_t home) {
+    MigrationRequest q;
+    q.pid = uint32_t(pid);
+    q.home = home;
+    std::ifstream in(fmt::format("/proc/{}/status", pid));
+    if (!in) throw std::runtime_error(fmt::format("no process {}", pid));
+    std::string line;
+    while (std::getline(in, line)) {
+        std::istringstream f(line);
+        std::string key;
+        f >> key;
+        uint32_t real, eff;
+        if (key == "Name:") f >> q.comm;
+        else if (key == "Uid:" && f >> real >> eff) q.uid = eff;
+        else if (key == "Gid:" && f >> real >> eff) q.gid = eff;
+        else if (key == "Groups:")
+            for (uint32_t g; f >> g;) q.groups.push_back(g);
+    }
+    return q;
+}
+
+}  // namespace
+
+DeputySession::DeputySession(pid_t pid, const ClusterKey& key, uint16_t home_id, int dead_after_ms)
+    : pid_(pid), key_(key), home_id_(home_id), dead_after_ms_(dead_after_ms) {}
+
+DeputySession::~DeputySession() {
+    deputy_.reset();
+    link_.reset();
+    husk_.reset();   // a husk still away dies with us (PTRACE_O_EXITKILL); at home it is detached
+}
+
+MigrationFigures DeputySession::migrate_out(const Target& t) {
+    MigrationFigures fig;
+    auto t0 = Clock::now();
+    MigrationRequest req = describe(pid_, home_id_);
+    if (auto why = cantmove_reason(pid_); !why.empty())
+        throw CantMove(why, fmt::format("process {} cannot move ({})", pid_, why));
+    link_.emplace(connect_tcp(t.ipv4, t.port, 3000, dead_after_ms_));
+    try {
+        link_->handshake_as_home(key_, home_id_, 5000);
+        link_->send(Msg::Request, encode_request(req));
+        link_->expect(Msg::Accept, 5000);   // a refusal throws with the target's reason
+    } catch (...) {
+        link_.reset();
+        throw;
+    }
+    auto frozen_at = Clock::now();
+    husk_.emplace(Tracee::seize(pid_));
+    std::optional<user_regs_struct> resume;
+    try {
+        ImageWriter out(link_->fd());
+        CheckpointStats cst = checkpoint(*husk_, out);
+        resume = cst.resume_regs;
+        fig.image_bytes = cst.image_bytes;
+        link_->expect(Msg::Arrived, -1);   // a dead target is noticed by the keepalive
+    } catch (...) {
+        link_.reset();
+        if (resume) husk_->detach_with(*resume);   // it runs on at home, untouched
+        husk_.reset();
+        throw;
+    }
+    fig.frozen_ms = ms_since(frozen_at);
+    fig.total_ms = ms_since(t0);
+    husk_->kill_on_our_exit();
+    deputy_.emplace(*husk_);
+    deputy_->release_body();
+    away_ = true;
+    node_ = t.id;
+    return fig;
+}
+
+void DeputySession::serve_call(const std::vector<uint8_t>& payload) {
+    ForwardedCall call = decode_call(payload);
+    ForwardedResult res;
+    auto row = find_syscall(call.nr);
+    if (!row || row->cls != SyscallClass::Forwarded) {
+        res.ret = -ENOSYS;
+    } else {
+        try {
+            res = deputy_->execute(*row, call);
+        } catch (const std::system_error& e) {
+            res.ret = -e.code().value();
+        } catch (const std::invalid_argument&) {
+            res.ret = -ENOSYS;
+        }
+    }
+    ++forwarded_;
+    if (is_restart(res.ret))
+        // A signal for the process interrupted the call at home: it goes first, so the
+        // process's own call is interrupted the same way where it runs.
+        for (int sig : deputy_->pending_signals()) link_->send(Msg::Signal, encode_u32(uint32_t(sig)));
+    link_->send(Msg::Result, encode_result(res));
+}
+
+void DeputySession::end_husk(int status) {
+    end_status_ = status;
+    deputy_->finish(status);
+    deputy_.reset();
+    husk_.reset();
+    link_.reset();
+    away_ = false;
+}
+
+void DeputySession::lose_husk() {
+    // openMosix semantics: the node the process ran on is gone, so is the process.
+    std::cerr << fmt::format("omx-deputy: node {} running process {} is lost; the process is killed\n", node_, pid_);
+    end_status_ = W_EXITCODE(0, SIGKILL);
+    if (husk_) ::kill(pid_, SIGKILL);
+    deputy_.reset();
+    husk_.reset();
+    link_.reset();
+    away_ = false;
+}
+
+DeputySession::Ended DeputySession::serve(int command_fd, const std::function<bool()>& command) {
+    auto next_check = Clock::now();
+    for (;;) {
+        pollfd p[2] = {{link_->fd(), POLLIN, 0}, {command_fd, POLLIN, 0}};
+        int n = ::poll(p, command_fd >= 0 ? 2 : 1, 20);
+        bool want_home = false;
+        try {
+            if (n > 0 && (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+                Msg type;
+                std::vector<uint8_t> payload;
+                link_->receive(type, payload, 0);
+                if (type == Msg::Call) serve_call(payload);
+                else if (type == Msg::WantHome) want_home = true;
+                else if (type == Msg::Exit) {
+                    end_husk(int(decode_u32(payload)));
+                    return Ended::Exited;
+                } else throw omx::WireError(fmt::format("unexpected {} from node {}", to_string(type), node_));
+            }
+            if (n > 0 && command_fd >= 0 && (p[1].revents & (POLLIN | POLLHUP)) && command()) want_home = true;
+            if (n == 0 || Clock::now() >= next_check) {
+                next_check = Clock::now() + std::chrono::milliseconds(20);
+                if (!deputy_->husk_alive()) {
+                    deputy_.reset();
+                    husk_.reset();
+                    link_.reset();   // the remote part sees the link close and kills the process
+                    away_ = false;
+                    return Ended::HuskGone;
+                }
+                for (int sig : deputy_->pending_signals()) link_->send(Msg::Signal, encode_u32(uint32_t(sig)));
+            }
+        } catch (const LinkClosed&) {
+            lose_husk();
+            return Ended::NodeLost;
+        } catch (const std::runtime_error& e) {
+            if (deputy_ && !deputy_->husk_alive()) {   // killed at home in the middle of a call
+                deputy_.reset();
+                husk_.reset();
+                link_.reset();
+                away_ = false;
+                return Ended::HuskGone;
+            }
+            throw;
+        }
+        if (want_home) {
+            std::string why;
+            if (come_home(why)) return Ended::CameHome;
+            if (!away_) return Ended::Exited;   // it ended on the way
+            std::cerr << fmt::format("omx-deputy: process {} could not come home: {}\n", pid_, why);
+        }
+    }
+}
+
+bool DeputySession::come_home(std::string& why, MigrationFigures* figures) {
+    auto t0 = Clock::now();
+    try {
+        link_->send(Msg::ComeHome);
+        for (;;) {   // calls sent before our request are still answered
+            Msg type;
+            std::vector<uint8_t> payload;
+            link_->receive(type, payload);
+            if (type == Msg::ComeHome) break;
+            if (type == Msg::Call) serve_call(payload);
+            else if (type == Msg::Exit) {
+                end_husk(int(decode_u32(payload)));
+                why = "the process ended";
+                return false;
+            }
+        }
+        ImageReader in(link_->fd());
+        try {
+            deputy_.reset();   // its scratch page goes with the old address space
+            RestoreStats st;
+            restore_into(*husk_, in, &st);
+        } catch (const LinkClosed&) {
+            throw;
+        } catch (const std::exception& e) {
+            why = e.what();
+            Frame f;   // the rest of the image, so the link stays in step
+            std::vector<uint8_t> rest;
+            while (in.next(f, rest)) {}
+            link_->send(Msg::HomeFailed, encode_text(why));
+            deputy_.emplace(*husk_);
+            deputy_->release_body();
+            return false;
+        }
+        link_->send(Msg::HomeOk);
+    } catch (const std::exception& e) {
+        // The link broke (or the image did) half-way: the process is neither here nor there.
+        lose_husk();
+        why = fmt::format("the node was lost while the process came home ({})", e.what());
+        return false;
+    }
+    husk_.reset();   // restore_into let it run: it is home
+    link_.reset();
+    away_ = false;
+    node_ = 0;
+    if (figures) figures->frozen_ms = figures->total_ms = ms_since(t0);
+    return true;
+}
+
+}  // namespace omx::mig

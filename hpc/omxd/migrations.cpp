@@ -1,0 +1,461 @@
+#include "migrations.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "checkpoint.h"
+#include "common/net.h"
+
+namespace fs = std::filesystem;
+
+namespace omx {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+using asio::use_awaitable;
+using json = nlohmann::json;
+using local = asio::local::stream_protocol;
+
+namespace {
+
+json fail(const std::string& why) { return {{"ok", false}, {"error", why}}; }
+
+std::string helper_path(const char* name) {
+    return (fs::read_symlink("/proc/self/exe").parent_path() / name).string();
+}
+
+// Starts `argv` with `fds` (parent fd -> fd number in the child) and nothing else open,
+// in a session of its own: helpers outlive an omxd restart and its signals.
+pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::pair<int, int>>& fds) {
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    pid_t pid = ::fork();
+    if (pid < 0) throw std::runtime_error(fmt::format("fork: {}", std::strerror(errno)));
+    if (pid == 0) {
+        ::setsid();
+        std::vector<int> tmp;
+        for (const auto& [from, to] : fds) tmp.push_back(::fcntl(from, F_DUPFD_CLOEXEC, 100));
+        int top = 2;
+        for (size_t i = 0; i < fds.size(); ++i) {
+            ::dup2(tmp[i], fds[i].second);
+            top = std::max(top, fds[i].second);
+        }
+        int devnull = ::open("/dev/null", O_RDONLY);
+        if (devnull >= 0) ::dup2(devnull, 0);
+        ::close_range(unsigned(top + 1), ~0U, 0);
+        sigset_t none;
+        sigemptyset(&none);
+        ::sigprocmask(SIG_SETMASK, &none, nullptr);
+        ::execv(args[0], args.data());
+        _exit(127);
+    }
+    return pid;
+}
+
+}  // namespace
+
+struct Migrations::Deputy {
+    pid_t process = 0;       // the migrated process (home PID)
+    pid_t helper = 0;        // omx-deputy
+    std::unique_ptr<local::socket> sock;
+    std::deque<json> events;
+    std::unique_ptr<asio::steady_timer> wake;
+    uint16_t node = 0;       // 0 = on its way or home
+};
+
+struct Migrations::Guest {
+    pid_t helper = 0;        // omx-remote
+    std::unique_ptr<local::socket> sock;
+    json info;               // from its "arrived" event
+};
+
+std::optional<uid_t> process_owner(pid_t pid) {
+    struct stat st {};
+    if (pid <= 0 || ::stat(fmt::format("/proc/{}", pid).c_str(), &st) != 0) return std::nullopt;
+    return st.st_uid;
+}
+
+std::string process_cantmove(pid_t pid) {
+    if (pid == 1) return "system";
+    std::error_code ec;
+    (void)fs::read_symlink(fmt::format("/proc/{}/exe", pid), ec);
+    if (ec) return "system";   // a kernel thread, or not ours to look at
+    std::string comm;
+    std::ifstream(fmt::format("/proc/{}/comm", pid)) >> comm;
+    if (comm.rfind("omx", 0) == 0) return "system";   // our own daemons and helpers
+    try {
+        return mig::cantmove_reason(pid);
+    } catch (const std::exception&) {
+        return "system";
+    }
+}
+
+Migrations::Migrations(asio::io_context& io, MigrationContext ctx)
+    : io_(io), ctx_(std::move(ctx)), acceptor_(io), sigchld_(io, SIGCHLD) {}
+
+Migrations::~Migrations() { stop(); }
+
+void Migrations::start() {
+    asio::ip::tcp::endpoint ep(asio::ip::tcp::v4(), ctx_.migration_port);
+    acceptor_.open(ep.protocol());
+    acceptor_.set_option(asio::socket_base::reuse_address(true));
+    acceptor_.bind(ep);
+    acceptor_.listen();
+    spdlog::info("migration: accepting processes on TCP port {}", ctx_.migration_port);
+    asio::co_spawn(io_, accept_loop(), asio::detached);
+    asio::co_spawn(io_, reap_loop(), asio::detached);
+}
+
+void Migrations::stop() {
+    stopping_ = true;
+    boost::system::error_code ec;
+    acceptor_.close(ec);
+    sigchld_.cancel(ec);
+}
+
+awaitable<void> Migrations::accept_loop() {
+    while (!stopping_) {
+        boost::system::error_code ec;
+        auto conn = co_await acceptor_.async_accept(asio::redirect_error(use_awaitable, ec));
+        if (ec) {
+            if (stopping_ || ec == asio::error::operation_aborted) co_return;
+            continue;
+        }
+        int sv[2];
+        if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) continue;
+        std::vector<std::string> argv = {helper_path("omx-remote"), "--socket-fd", "3", "--events-fd", "4",
+                                         "--key", ctx_.key_file};
+        if (ctx_.blocked()) argv.insert(argv.end(), {"--refuse", fmt::format("node {} is blocked", ctx_.self())});
+        auto g = std::make_shared<Guest>();
+        try {
+            g->helper = spawn(argv, {{conn.native_handle(), 3}, {sv[1], 4}});
+        } catch (const std::exception& e) {
+            spdlog::error("migration: cannot start a remote part: {}", e.what());
+            ::close(sv[0]);
+            ::close(sv[1]);
+            continue;
+        }
+        ::close(sv[1]);
+        g->sock = std::make_unique<local::socket>(io_, local(), sv[0]);
+        guests_[g->helper] = g;
+        asio::co_spawn(io_, guest_reader(g), asio::detached);
+    }
+}
+
+awaitable<void> Migrations::guest_reader(std::shared_ptr<Guest> g) {
+    asio::streambuf buf;
+    for (;;) {
+        boost::system::error_code ec;
+        co_await asio::async_read_until(*g->sock, buf, '\n', asio::redirect_error(use_awaitable, ec));
+        if (ec) break;
+        std::istream in(&buf);
+        std::string line;
+        std::getline(in, line);
+        json ev = json::parse(line, nullptr, false);
+        if (ev.is_discarded()) continue;
+        std::string what = ev.value("event", "");
+        if (what == "arrived") {
+            g->info = ev;
+            spdlog::info("migration: process {} of node {} arrived (here pid {})", ev.value("home_pid", 0),
+                         ev.value("home", 0), ev.value("pid", 0));
+        } else {
+            spdlog::info("migration: guest process {} of node {} {}", ev.value("home_pid", 0), ev.value("home", 0), what);
+        }
+    }
+    guests_.erase(g->helper);
+}
+
+awaitable<void> Migrations::reap_loop() {
+    while (!stopping_) {
+        boost::system::error_code ec;
+        co_await sigchld_.async_wait(asio::redirect_error(use_awaitable, ec));
+        if (ec) co_return;
+        reap_children();
+    }
+}
+
+void Migrations::reap_children() {
+    int status;
+    pid_t pid;
+    while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
+        guests_.erase(pid);   // also when it never reported (a refused or failed arrival)
+        for (auto it = deputies_.begin(); it != deputies_.end(); ++it)
+            if (it->second->helper == pid) {
+                if (it->second->wake) it->second->wake->cancel();
+                break;
+            }
+    }
+}
+
+std::shared_ptr<Migrations::Deputy> Migrations::spawn_deputy(pid_t pid, uint16_t to, uint32_t address) {
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+        throw std::runtime_error(fmt::format("socketpair: {}", std::strerror(errno)));
+    auto d = std::make_shared<Deputy>();
+    d->process = pid;
+    std::vector<std::string> argv = {helper_path("omx-deputy"), "--pid", std::to_string(pid), "--to", std::to_string(to),
+                                     "--address", format_ipv4(address), "--port", std::to_string(ctx_.migration_port),
+                                     "--home-id", std::to_string(ctx_.self()), "--key", ctx_.key_file,
+                                     "--control-fd", "3", "--dead-after", std::to_string(ctx_.dead_after_ms)};
+    try {
+        d->helper = spawn(argv, {{sv[1], 3}});
+    } catch (...) {
+        ::close(sv[0]);
+        ::close(sv[1]);
+        throw;
+    }
+    ::close(sv[1]);
+    d->sock = std::make_unique<local::socket>(io_, local(), sv[0]);
+    d->wake = std::make_unique<asio::steady_timer>(io_);
+    deputies_[pid] = d;
+    asio::co_spawn(io_, deputy_reader(d), asio::detached);
+    return d;
+}
+
+awaitable<void> Migrations::deputy_reader(std::shared_ptr<Deputy> d) {
+    asio::streambuf buf;
+    for (;;) {
+        boost::system::error_code ec;
+        co_await asio::async_read_until(*d->sock, buf, '\n', asio::redirect_error(use_awaitable, ec));
+        if (ec) break;
+        std::istream in(&buf);
+        std::string line;
+        std::getline(in, line);
+        json ev = json::parse(line, nullptr, false);
+        if (ev.is_discarded()) continue;
+        std::string what = ev.value("event", "");
+        Known& k = known_[d->process];
+        if (what == "arrived") {
+            d->node = uint16_t(ev.value("node", 0));
+            k.where = d->node;
+            ++k.nmigs;
+            spdlog::info("migration: process {} now runs on node {} (frozen {:.1f} ms, {} bytes)", d->process, d->node,
+                         ev.value("frozen_ms", 0.0), ev.value("bytes", 0));
+        } else if (what == "home") {
+            d->node = 0;
+            k.where = 0;
+            ++k.nmigs;
+            spdlog::info("migration: process {} is home from node {}", d->process, ev.value("from", 0));
+        } else if (what == "lost") {
+            spdlog::warn("migration: node {} running process {} was lost; the process was killed", ev.value("node", 0),
+                         d->process);
+        } else if (what == "failed" || what == "error") {
+            k.last_error = ev.value("error", "");
+            spdlog::warn("migration: process {}: {}", d->process, k.last_error);
+        }
+        d->events.push_back(ev);
+        d->wake->cancel();
+    }
+    // The deputy ended: the process is home (or ended) and has no deputy until it moves again.
+    if (auto it = deputies_.find(d->process); it != deputies_.end() && it->second == d) {
+        deputies_.erase(it);
+        if (auto k = known_.find(d->process); k != known_.end()) k->second.where = 0;
+    }
+    d->events.push_back(json{{"event", "gone"}});
+    d->wake->cancel();
+}
+
+awaitable<json> Migrations::next_event(std::shared_ptr<Deputy> d, std::chrono::milliseconds timeout) {
+    auto until = std::chrono::steady_clock::now() + timeout;
+    while (d->events.empty() && std::chrono::steady_clock::now() < until) {
+        d->wake->expires_at(until);
+        boost::system::error_code ec;
+        co_await d->wake->async_wait(asio::redirect_error(use_awaitable, ec));
+    }
+    if (d->events.empty()) co_return json{{"event", "timeout"}};
+    json ev = d->events.front();
+    d->events.pop_front();
+    co_return ev;
+}
+
+bool Migrations::explicit_lock(pid_t pid, bool& lock) const {
+    auto it = known_.find(pid);
+    if (it == known_.end() || !it->second.lock) return false;
+    lock = *it->second.lock;
+    return true;
+}
+
+// openMosix's lock is inherited: the nearest ancestor (or the process) that set one decides.
+bool Migrations::locked(pid_t pid) const {
+    for (int depth = 0; pid > 1 && depth < 64; ++depth) {
+        bool lock = false;
+        if (explicit_lock(pid, lock)) return lock;
+        std::ifstream in(fmt::format("/proc/{}/stat", pid));
+        std::string line;
+        if (!std::getline(in, line)) return false;
+        auto close = line.rfind(')');
+        if (close == std::string::npos) return false;
+        std::istringstream rest(line.substr(close + 2));
+        char state;
+        pid_t ppid = 0;
+        rest >> state >> ppid;
+        pid = ppid;
+    }
+    return false;
+}
+
+void Migrations::forget_dead() {
+    for (auto it = known_.begin(); it != known_.end();)
+        it = process_owner(it->first) ? std::next(it) : known_.erase(it);
+}
+
+namespace {
+
+void send_line(local::socket& s, const json& j) {
+    std::string line = j.dump() + "\n";
+    boost::system::error_code ec;
+    asio::write(s, asio::buffer(line), ec);
+}
+
+json arrived_reply(const json& ev) {
+    return {{"ok", true}, {"node", ev.value("node", 0)}, {"frozen_ms", ev.value("frozen_ms", 0.0)},
+            {"total_ms", ev.value("total_ms", 0.0)}, {"bytes", ev.value("bytes", 0)}};
+}
+
+}  // namespace
+
+awaitable<json> Migrations::migrate(pid_t pid, const std::string& to, uid_t uid) {
+    auto owner = process_owner(pid);
+    if (!owner) co_return fail(fmt::format("no process {} on this node", pid));
+    if (uid != 0 && uid != *owner) co_return fail(fmt::format("process {} is not yours", pid));
+    auto dep = deputies_.count(pid) ? deputies_.at(pid) : nullptr;
+    uint16_t target = 0;
+    if (to == "home") {
+        target = ctx_.self();
+    } else if (to == "balance") {
+        auto best = ctx_.least_loaded(dep ? dep->node : ctx_.self());
+        if (!best) co_return fail("no other node is up to balance to");
+        target = *best;
+    } else {
+        size_t used = 0;
+        long id = -1;
+        try {
+            id = std::stol(to, &used);
+        } catch (const std::exception&) {
+        }
+        if (id < 1 || id > 65535 || used != to.size()) co_return fail(fmt::format("bad node '{}': give a node id, home or balance", to));
+        target = uint16_t(id);
+    }
+    if (target == ctx_.self()) {
+        if (!dep || dep->node == 0) co_return json{{"ok", true}, {"node", 0}, {"note", "already home"}};
+        dep->events.clear();
+        send_line(*dep->sock, {{"cmd", "home"}});
+        for (;;) {
+            json ev = co_await next_event(dep, std::chrono::seconds(120));
+            std::string what = ev.value("event", "");
+            if (what == "home") co_return json{{"ok", true}, {"node", 0}};
+            if (what == "ended" || what == "killed" || what == "lost" || what == "gone")
+                co_return fail(fmt::format("process {} ended before it came home", pid));
+            if (what == "timeout") co_return fail(fmt::format("process {} did not come home within 120 s", pid));
+        }
+    }
+    if (dep && dep->node == target) co_return json{{"ok", true}, {"node", target}, {"note", "already there"}};
+    if (locked(pid)) co_return fail(fmt::format("process {} is locked (user_lock): unlock it to move it", pid));
+    auto address = ctx_.reachable(target);
+    if (auto* why = std::get_if<std::string>(&address)) co_return fail(*why);
+    uint32_t ip = std::get<uint32_t>(address);
+    if (dep) {
+        dep->events.clear();
+        send_line(*dep->sock, {{"cmd", "goto"}, {"node", target}, {"address", format_ipv4(ip)}, {"port", ctx_.migration_port}});
+        for (;;) {
+            json ev = co_await next_event(dep, std::chrono::seconds(120));
+            std::string what = ev.value("event", "");
+            if (what == "home") continue;
+            if (what == "arrived") co_return arrived_reply(ev);
+            if (what == "failed") co_return fail(fmt::format("process {} stays home: {}", pid, ev.value("error", "")));
+            if (what == "timeout") co_return fail(fmt::format("no answer about process {} within 120 s", pid));
+            co_return fail(fmt::format("process {} ended on its way", pid));
+        }
+    }
+    if (auto why = process_cantmove(pid); !why.empty())
+        co_return fail(fmt::format("process {} cannot migrate ({})", pid, why));
+    auto d = spawn_deputy(pid, target, ip);
+    json ev = co_await next_event(d, std::chrono::seconds(300));
+    std::string what = ev.value("event", "");
+    if (what == "arrived") co_return arrived_reply(ev);
+    if (what == "failed" && ev.contains("cantmove"))
+        co_return fail(fmt::format("process {} cannot migrate ({})", pid, ev.value("cantmove", "")));
+    if (what == "failed" || what == "error")
+        co_return fail(fmt::format("process {} stays home: {}", pid, ev.value("error", "")));
+    co_return fail(fmt::format("process {} stays home: its deputy ended ({})", pid, what));
+}
+
+json Migrations::process(pid_t pid) const {
+    auto owner = process_owner(pid);
+    if (!owner) return fail(fmt::format("no process {} on this node", pid));
+    auto it = known_.find(pid);
+    Known k = it == known_.end() ? Known{} : it->second;
+    auto dep = deputies_.find(pid);
+    uint16_t where = dep != deputies_.end() ? dep->second->node : 0;
+    return {{"ok", true}, {"pid", pid}, {"where", where}, {"nmigs", k.nmigs}, {"lock", locked(pid) ? 1 : 0},
+            {"cantmove", where ? std::string() : process_cantmove(pid)}};
+}
+
+json Migrations::set_lock(pid_t pid, bool lock, uid_t uid) {
+    auto owner = process_owner(pid);
+    if (!owner) return fail(fmt::format("no process {} on this node", pid));
+    if (uid != 0 && uid != *owner) return fail(fmt::format("process {} is not yours", pid));
+    if (known_.size() > 4096) forget_dead();
+    known_[pid].lock = lock;
+    return process(pid);
+}
+
+json Migrations::processes() const {
+    json away = json::array(), guests = json::array();
+    for (const auto& [pid, d] : deputies_)
+        if (d->node) away.push_back({{"pid", pid}, {"node", d->node}});
+    for (const auto& [helper, g] : guests_)
+        if (!g->info.is_null()) guests.push_back(g->info);
+    return {{"ok", true}, {"away", away}, {"guests", guests}};
+}
+
+awaitable<void> Migrations::wait_until(std::function<bool()> done, std::chrono::milliseconds timeout) {
+    asio::steady_timer t(io_);
+    auto until = std::chrono::steady_clock::now() + timeout;
+    while (!done() && std::chrono::steady_clock::now() < until) {
+        t.expires_after(std::chrono::milliseconds(50));
+        boost::system::error_code ec;
+        co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
+    }
+}
+
+awaitable<json> Migrations::expel() {
+    size_t n = 0;
+    for (const auto& [helper, g] : guests_)
+        if (!g->info.is_null()) {
+            ::kill(helper, SIGTERM);   // the remote part asks the process's home to take it back
+            ++n;
+        }
+    co_await wait_until([this] { return guests_.empty(); }, std::chrono::seconds(120));
+    if (!guests_.empty()) co_return fail(fmt::format("{} guest process(es) did not leave within 120 s", guests_.size()));
+    co_return json{{"ok", true}, {"moved", n}};
+}
+
+awaitable<json> Migrations::bring() {
+    size_t n = 0;
+    for (const auto& [pid, d] : deputies_)
+        if (d->node) {
+            send_line(*d->sock, {{"cmd", "home"}});
+            ++n;
+        }
+    co_await wait_until([this] {
+        for (const auto& [pid, d] : deputies_)
+            if (d->node) return false;
+        return true;
+    }, std::chrono::seconds(120));
+    co_return json{{"ok", true}, {"moved", n}};
+}
+
+}  // namespace omx

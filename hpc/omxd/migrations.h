@@ -1,0 +1,84 @@
+#pragma once
+// omxd's part in migration: the port-4660 acceptor that starts a remote part (omx-remote)
+// for every incoming process, the deputies (omx-deputy) it starts for `migrate`, and what
+// it knows of every process that moved: where it is, how often it moved, its lock.
+// The processes themselves never depend on omxd: a restart of omxd loses the table, not
+// the processes.
+#include <utility>  // boost 1.74 awaitable.hpp needs std::exchange
+#include <boost/asio.hpp>
+#include <nlohmann/json.hpp>
+#include <sys/types.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+
+namespace omx {
+
+struct MigrationContext {
+    std::string key_file;
+    uint16_t migration_port = 4660;
+    int dead_after_ms = 5000;
+    std::function<uint16_t()> self;
+    // The address of an up node, or an error text (unknown, down, blocked).
+    std::function<std::variant<uint32_t, std::string>(uint16_t)> reachable;
+    std::function<std::optional<uint16_t>(uint16_t exclude)> least_loaded;
+    std::function<bool()> blocked;   // this node takes no guests
+};
+
+class Migrations {
+public:
+    Migrations(boost::asio::io_context& io, MigrationContext ctx);
+    ~Migrations();
+    void start();
+    void stop();
+
+    // Control requests (docs/control-protocol.md). `uid`: the caller.
+    boost::asio::awaitable<nlohmann::json> migrate(pid_t pid, const std::string& to, uid_t uid);
+    nlohmann::json process(pid_t pid) const;          // where, nmigs, lock, cantmove
+    nlohmann::json set_lock(pid_t pid, bool lock, uid_t uid);
+    nlohmann::json processes() const;                 // away processes and guests (mps, mtop)
+    boost::asio::awaitable<nlohmann::json> expel();   // guests sent home; waits
+    boost::asio::awaitable<nlohmann::json> bring();   // own processes brought home; waits
+
+private:
+    struct Deputy;
+    struct Guest;
+    struct Known {
+        uint16_t where = 0;
+        uint32_t nmigs = 0;
+        std::optional<bool> lock;   // set by mosrun/mosproc; children inherit it
+        std::string last_error;
+    };
+
+    boost::asio::awaitable<void> accept_loop();
+    boost::asio::awaitable<void> deputy_reader(std::shared_ptr<Deputy> d);
+    boost::asio::awaitable<void> guest_reader(std::shared_ptr<Guest> g);
+    void reap_children();
+    boost::asio::awaitable<void> reap_loop();
+    std::shared_ptr<Deputy> spawn_deputy(pid_t pid, uint16_t to, uint32_t address);
+    boost::asio::awaitable<nlohmann::json> next_event(std::shared_ptr<Deputy> d, std::chrono::milliseconds timeout);
+    boost::asio::awaitable<void> wait_until(std::function<bool()> done, std::chrono::milliseconds timeout);
+    bool locked(pid_t pid) const;
+    void forget_dead();
+    bool explicit_lock(pid_t pid, bool& lock) const;
+
+    boost::asio::io_context& io_;
+    MigrationContext ctx_;
+    boost::asio::ip::tcp::acceptor acceptor_;
+    boost::asio::signal_set sigchld_;
+    std::map<pid_t, std::shared_ptr<Deputy>> deputies_;   // by the migrated process's PID
+    std::map<pid_t, std::shared_ptr<Guest>> guests_;      // by the remote part's PID
+    std::map<pid_t, Known> known_;
+    bool stopping_ = false;
+};
+
+// For a process of this node: the openMosix cantmove word, or "" when it may move.
+std::string process_cantmove(pid_t pid);
+// The uid owning a process, or nullopt when there is no such process.
+std::optional<uid_t> process_owner(pid_t pid);
+
+}  // namespace omx
