@@ -126,8 +126,14 @@ std::string cantmove_reason(pid_t pid) {
          it.increment(ec))
         ++threads;
     if (threads > 1) return "clone_vm";
-    for (const auto& m : read_maps(pid))
-        if (m.shared) return m.path.rfind("/SYSV", 0) == 0 ? "mem_lock" : "mmap_dev";
+    for (const auto& m : read_maps(pid)) {
+        if (!m.shared) continue;
+        if (m.path.rfind("/SYSV", 0) == 0) return "mem_lock";
+        // A read-only shared view of a file (glibc maps gconv and locale caches so) reads
+        // the same as a private copy: it travels as content. Writable ones would diverge.
+        if (!(m.prot & PROT_WRITE) && !m.path.empty() && m.path[0] == '/') continue;
+        return "mmap_dev";
+    }
     return "";
 }
 

@@ -1,0 +1,240 @@
+"""Transparent migration between the nodes of a netns cluster: `migrate`, `mosrun`,
+`mosproc`, expel/bring, failures at every point. Each node is a real network namespace
+with its own omxd; processes move over TCP 4660 and their calls come home to the deputy."""
+import os
+import re
+import subprocess
+import time
+
+import pytest
+
+from vc import BIN, BUILD, VCLUSTER, Cluster
+
+PROGS = BUILD / "testprogs"
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for network namespaces and ptrace")
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    c = Cluster(3)
+    c.down()
+    try:
+        c.up()
+        yield c
+    finally:
+        c.down()
+
+
+def tool(c, node, *args, check=True):
+    return c.exec(node, BIN / args[0], *args[1:], check=check, timeout=120)
+
+
+def where(c, pid, node=1):
+    return int(tool(c, node, "mosproc", pid, "where").stdout)
+
+
+def start(c, node, script):
+    """Runs `script` in the node in the background of the test (it may outlive one exec)."""
+    return subprocess.Popen([str(VCLUSTER), "exec", str(node), "sh", "-c", script],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def pid_in(c, node, path, timeout=10):
+    c.wait_for(f"{path} in node {node}", lambda: c.exec(node, "cat", path, check=False).stdout.strip(), timeout)
+    return int(c.exec(node, "cat", path).stdout)
+
+
+def alive(c, node, pid):
+    return c.exec(node, "kill", "-0", pid, check=False).returncode == 0
+
+
+def guests(c, node):
+    return c.control(node, {"cmd": "processes"})["guests"]
+
+
+def test_busy_loop_goes_away_and_home_five_times_and_dies_of_sigterm_at_home(cluster):
+    c = cluster
+    job = start(c, 1, f"{PROGS}/busyloop & echo $! > /tmp/busy.pid; wait $!; echo $? > /tmp/busy.status")
+    pid = pid_in(c, 1, "/tmp/busy.pid")
+    for _ in range(5):
+        tool(c, 1, "migrate", pid, 2)
+        assert where(c, pid) == 2
+        assert [g["home_pid"] for g in guests(c, 2)] == [pid]
+        tool(c, 1, "migrate", pid, "home")
+        assert where(c, pid) == 0
+        assert alive(c, 1, pid)
+    assert int(tool(c, 1, "mosproc", pid, "nmigs").stdout) == 10
+    tool(c, 1, "migrate", pid, 2)
+    c.exec(1, "kill", "-TERM", pid)
+    job.wait(timeout=30)
+    assert c.exec(1, "cat", "/tmp/busy.status").stdout.strip() == "143"   # the parent's wait saw SIGTERM
+    c.wait_for("the remote part on node 2 to end", lambda: guests(c, 2) == [], timeout=10)
+
+
+@pytest.mark.parametrize("prog", ["checksum", "checksum-static"])
+def test_state_survives_trips_to_two_nodes_and_home(cluster, prog):
+    c = cluster
+    ref = c.exec(1, PROGS / prog, 30, 60).stdout
+    job = start(c, 1, f"{PROGS}/{prog} 30 60 > /tmp/{prog}.out & echo $! > /tmp/{prog}.pid; wait $!")
+    pid = pid_in(c, 1, f"/tmp/{prog}.pid")
+    for target in (2, 3, "home"):
+        time.sleep(0.4)
+        tool(c, 1, "migrate", pid, target)
+    job.wait(timeout=60)
+    got = c.exec(1, "cat", f"/tmp/{prog}.out").stdout
+
+    def seq(text):
+        return [line.split()[:2] for line in text.splitlines()]
+    assert seq(got) == seq(ref)
+
+
+def test_pipe_program_keeps_talking_while_either_side_is_away(cluster):
+    c = cluster
+    job = start(c, 1, f"{PROGS}/pipe 40 50 > /tmp/pipe.out & echo $! > /tmp/pipe.pid; wait $!; echo $? > /tmp/pipe.status")
+    parent = pid_in(c, 1, "/tmp/pipe.pid")
+    c.wait_for("the reader child", lambda: c.exec(1, "pgrep", "-P", parent, check=False).stdout.strip())
+    child = int(c.exec(1, "pgrep", "-P", parent).stdout.split()[0])
+    tool(c, 1, "migrate", child, 2)      # the reader away, blocked reading a pipe at home
+    time.sleep(0.4)
+    tool(c, 1, "migrate", parent, 3)     # the writer away too
+    time.sleep(0.4)
+    tool(c, 1, "migrate", child, "home")
+    job.wait(timeout=60)
+    assert c.exec(1, "cat", "/tmp/pipe.status").stdout.strip() == "0"
+    out = c.exec(1, "cat", "/tmp/pipe.out").stdout.splitlines()
+    assert out == [f"got {i} sum {i * (i + 1) // 2}" for i in range(1, 41)]
+
+
+def test_threads_and_shm_never_leave_and_say_why(cluster):
+    c = cluster
+    for prog, word in (("threads", "clone_vm"), ("shm", "mem_lock")):
+        start(c, 1, f"{PROGS}/{prog} > /dev/null & echo $! > /tmp/{prog}.pid; wait")
+        pid = pid_in(c, 1, f"/tmp/{prog}.pid")
+        time.sleep(0.3)
+        assert tool(c, 1, "mosproc", pid, "cantmove").stdout.strip() == word
+        r = tool(c, 1, "migrate", pid, 2, check=False)
+        assert r.returncode != 0 and word in r.stderr and r.stderr.count("\n") == 1
+        assert alive(c, 1, pid) and where(c, pid) == 0
+        c.exec(1, "kill", "-9", pid)
+
+
+def test_bad_requests_are_one_clear_line(cluster):
+    c = cluster
+    start(c, 1, f"{PROGS}/busyloop & echo $! > /tmp/bad.pid; wait")
+    pid = pid_in(c, 1, "/tmp/bad.pid")
+    cases = [
+        ((pid, 9), "no openMosix node #9"),
+        ((999999, 2), "no process 999999"),
+        ((pid, "x"), "bad node 'x'"),
+    ]
+    for args, text in cases:
+        r = tool(c, 1, "migrate", *args, check=False)
+        assert r.returncode != 0 and text in r.stderr and r.stderr.count("\n") == 1, r.stderr
+    r = c.exec(1, "setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups",
+               BIN / "migrate", pid, 2, check=False)
+    assert r.returncode != 0 and f"process {pid} is not yours" in r.stderr
+    tool(c, 2, "mosctl", "block")
+    try:
+        c.wait_for("node 1 to see node 2 blocked", lambda: c.nodes(1)[2]["block"], timeout=10)
+        r = tool(c, 1, "migrate", pid, 2, check=False)
+        assert r.returncode != 0 and "blocked" in r.stderr
+    finally:
+        tool(c, 2, "mosctl", "noblock")
+        c.wait_for("node 1 to see node 2 open again", lambda: not c.nodes(1)[2]["block"], timeout=10)
+    assert alive(c, 1, pid) and where(c, pid) == 0
+    tool(c, 1, "mosproc", pid, "lock", 1)
+    r = tool(c, 1, "migrate", pid, 3, check=False)
+    assert r.returncode != 0 and "locked" in r.stderr
+    c.exec(1, "kill", "-9", pid)
+
+
+def test_mosrun_starts_on_the_node_asked_and_keeps_exit_status(cluster):
+    c = cluster
+    assert c.exec(1, BIN / "mosrun", "sh", "-c", "exit 7", check=False).returncode == 7
+    start(c, 1, f"{BIN}/mosrun -2 {PROGS}/busyloop & echo $! > /tmp/mr.pid; wait")
+    pid = pid_in(c, 1, "/tmp/mr.pid")
+    c.wait_for("the job to start on node 2", lambda: where(c, pid) == 2, timeout=10)
+    c.exec(1, "kill", "-9", pid)
+    start(c, 1, f"{BIN}/nomig {PROGS}/busyloop & echo $! > /tmp/nm.pid; wait")
+    pid = pid_in(c, 1, "/tmp/nm.pid")
+    c.wait_for("the lock", lambda: tool(c, 1, "mosproc", pid, "lock").stdout.strip() == "1")
+    assert tool(c, 1, "migrate", pid, 2, check=False).returncode != 0
+    c.exec(1, "kill", "-9", pid)
+
+
+def test_awk_jobs_of_a_mosrun_shell_migrate_and_finish_normally(cluster):
+    c = cluster
+    awk = "awk 'BEGIN {for(i=0;i<8000;i++)for(j=0;j<8000;j++);}'"
+    job = start(c, 1, f"{BIN}/mosrun bash -c \"{awk} & {awk} & wait %1; a=\\$?; wait %2; echo \\$a \\$? > /tmp/awk.status\"")
+    c.wait_for("two awks", lambda: len(c.exec(1, "pgrep", "-x", "awk", check=False).stdout.split()) == 2)
+    pids = c.exec(1, "pgrep", "-x", "awk").stdout.split()
+    for pid, node in zip(pids, (2, 3)):
+        tool(c, 1, "migrate", pid, node)
+    job.wait(timeout=120)
+    assert c.exec(1, "cat", "/tmp/awk.status").stdout.split() == ["0", "0"]
+
+
+def test_expel_sends_guests_home_and_bring_brings_them(cluster):
+    c = cluster
+    start(c, 1, f"{PROGS}/busyloop & echo $! > /tmp/ex.pid; wait")
+    pid = pid_in(c, 1, "/tmp/ex.pid")
+    tool(c, 1, "migrate", pid, 2)
+    tool(c, 2, "mosctl", "expel")
+    assert where(c, pid) == 0 and guests(c, 2) == []
+    tool(c, 1, "migrate", pid, 3)
+    tool(c, 1, "mosctl", "bring")
+    assert where(c, pid) == 0 and alive(c, 1, pid)
+    c.exec(1, "kill", "-9", pid)
+
+
+def test_target_lost_mid_transfer_leaves_the_process_at_home(cluster):
+    c = cluster
+    start(c, 1, f"{PROGS}/memhog 1024 1000000 200 > /tmp/hog.out & echo $! > /tmp/hog.pid; wait")
+    pid = pid_in(c, 1, "/tmp/hog.pid")
+    c.wait_for("memhog ready", lambda: "ready" in c.exec(1, "cat", "/tmp/hog.out").stdout, timeout=60)
+    mig = subprocess.Popen([str(VCLUSTER), "exec", "1", str(BIN / "migrate"), str(pid), "3"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    c.exec(3, "pkill", "-9", "omx-remote", check=False)
+    _, err = mig.communicate(timeout=60)
+    assert mig.returncode != 0 and "stays home" in err
+    assert alive(c, 1, pid) and where(c, pid) == 0
+    lines = len(c.exec(1, "cat", "/tmp/hog.out").stdout.splitlines())
+    c.wait_for("memhog to go on", lambda: len(c.exec(1, "cat", "/tmp/hog.out").stdout.splitlines()) > lines + 2)
+    c.exec(1, "kill", "-9", pid)
+
+
+def test_omxd_crash_on_the_target_does_not_touch_its_guest(cluster):
+    c = cluster
+    start(c, 1, f"{PROGS}/checksum 40 50 > /tmp/crash.out & echo $! > /tmp/crash.pid; wait")
+    pid = pid_in(c, 1, "/tmp/crash.pid")
+    tool(c, 1, "migrate", pid, 2)
+    c.kill(2)   # omxd only: the remote part and the process are not omxd's to lose
+    try:
+        time.sleep(0.5)
+        assert where(c, pid) == 2
+        lines = len(c.exec(1, "cat", "/tmp/crash.out").stdout.splitlines())
+        c.wait_for("output to go on", lambda: len(c.exec(1, "cat", "/tmp/crash.out").stdout.splitlines()) > lines + 3)
+    finally:
+        c.revive(2)
+    c.exec(1, "kill", "-9", pid)
+
+
+def test_node_lost_after_arrival_kills_the_process_at_home(cluster):
+    c = cluster
+    job = start(c, 1, f"{PROGS}/busyloop & echo $! > /tmp/lost.pid; wait $!; echo $? > /tmp/lost.status")
+    pid = pid_in(c, 1, "/tmp/lost.pid")
+    tool(c, 1, "migrate", pid, 3)
+    t0 = time.monotonic()
+    c.partition(3)
+    try:
+        job.wait(timeout=30)
+        lost_after = time.monotonic() - t0
+        assert lost_after < 12, lost_after
+        assert c.exec(1, "cat", "/tmp/lost.status").stdout.strip() == "137"   # SIGKILL, as openMosix did
+        assert re.search(rf"node 3 running process {pid} was lost", c.log(1))
+        # On the lost node, the orphan is gone too: nothing runs without its home.
+        c.wait_for("the orphan on node 3 to be killed", lambda: guests(c, 3) == [], timeout=15)
+    finally:
+        c.heal()
