@@ -158,7 +158,10 @@ DeputySession::Ended DeputySession::serve(int command_fd, const std::function<bo
                     return Ended::Exited;
                 } else throw omx::WireError(fmt::format("unexpected {} from node {}", to_string(type), node_));
             }
-            if (n > 0 && command_fd >= 0 && (p[1].revents & (POLLIN | POLLHUP)) && command()) want_home = true;
+            if (n > 0 && command_fd >= 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+                if (command()) want_home = true;
+                if (p[1].revents & (POLLHUP | POLLERR)) command_fd = -1;   // omxd is gone: serve on without it
+            }
             if (n == 0 || Clock::now() >= next_check) {
                 next_check = Clock::now() + std::chrono::milliseconds(20);
                 if (!deputy_->husk_alive()) {

@@ -455,6 +455,10 @@ awaitable<json> Migrations::bring() {
             if (d->node) return false;
         return true;
     }, std::chrono::seconds(120));
+    size_t still_away = 0;
+    for (const auto& [pid, d] : deputies_)
+        if (d->node) ++still_away;
+    if (still_away) co_return fail(fmt::format("{} process(es) did not come home within 120 s", still_away));
     co_return json{{"ok", true}, {"moved", n}};
 }
 

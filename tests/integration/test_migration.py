@@ -180,6 +180,8 @@ def test_expel_sends_guests_home_and_bring_brings_them(cluster):
     start(c, 1, f"{PROGS}/busyloop & echo $! > /tmp/ex.pid; wait")
     pid = pid_in(c, 1, "/tmp/ex.pid")
     tool(c, 1, "migrate", pid, 2)
+    header, line = tool(c, 1, "mps", pid).stdout.splitlines()
+    assert header.split()[:3] == ["PID", "TTY", "NODE"] and line.split()[:3] == [str(pid), "?", "2"]
     tool(c, 2, "mosctl", "expel")
     assert where(c, pid) == 0 and guests(c, 2) == []
     tool(c, 1, "migrate", pid, 3)
@@ -219,6 +221,30 @@ def test_omxd_crash_on_the_target_does_not_touch_its_guest(cluster):
     finally:
         c.revive(2)
     c.exec(1, "kill", "-9", pid)
+
+
+def cpu_seconds(c, node, pid):
+    fields = c.exec(node, "cat", f"/proc/{pid}/stat").stdout.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_omxd_crash_at_home_leaves_the_away_process_and_its_deputy_quiet(cluster):
+    c = cluster
+    start(c, 1, f"{PROGS}/checksum 60 50 > /tmp/hc.out & echo $! > /tmp/hc.pid; wait")
+    pid = pid_in(c, 1, "/tmp/hc.pid")
+    tool(c, 1, "migrate", pid, 2)
+    deputy = int(c.exec(1, "pgrep", "-f", f"omx-deputy --pid {pid} ").stdout.split()[0])
+    c.kill(1)
+    try:
+        before = cpu_seconds(c, 1, deputy)
+        lines = len(c.exec(1, "cat", "/tmp/hc.out").stdout.splitlines())
+        time.sleep(1.0)
+        assert cpu_seconds(c, 1, deputy) - before < 0.3   # serves on, does not spin
+        assert len(c.exec(1, "cat", "/tmp/hc.out").stdout.splitlines()) > lines + 5
+    finally:
+        c.revive(1)
+    c.exec(1, "kill", "-9", pid)
+    c.wait_for("the guest on node 2 to go", lambda: guests(c, 2) == [], timeout=10)
 
 
 def test_node_lost_after_arrival_kills_the_process_at_home(cluster):

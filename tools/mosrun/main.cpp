@@ -155,6 +155,9 @@ int run(const std::string& tool, const std::vector<std::string>& args) {
     } catch (const omx::control::NotRunning&) {
         std::cerr << "mosrun: omxd is not running on this node: " << p.command[0] << " runs here only\n";
         p.start_on.clear();
+    } catch (const omx::control::CommandError& e) {
+        std::cerr << "mosrun: omxd refused the job's options (" << e.what() << "); " << p.command[0]
+                  << " runs without them\n";
     }
     if (!p.hints.empty()) ::setenv("MOSRUN_HINTS", p.hints.c_str(), 1);
     if (!p.start_on.empty() && !p.lock) {
