@@ -1,5 +1,7 @@
 #include "forward.h"
 
+#include <poll.h>
+
 #include "proc_maps.h"
 
 #include <sys/ioctl.h>
@@ -53,6 +55,9 @@ void ProcessMemory::write(uint64_t addr, const std::vector<uint8_t>& data) {
 constexpr uint32_t kKernelTermios = 36;   // the kernel's struct termios (TCGETS), not glibc's
 
 ArgSpec special_arg(const SyscallInfo& row, const uint64_t args[6]) {
+    // pselect6's sigmask argument points to {sigset pointer, size}: only "none" (what
+    // glibc's select passes) can travel for now.
+    if (row.nr == SYS_pselect6) return args[5] == 0 ? ArgSpec{.kind = Arg::Value} : ArgSpec{};
     if (row.nr == SYS_fcntl) {
         switch (int(args[1])) {
             case F_GETLK: case F_SETLK: case F_SETLKW: case F_OFD_GETLK: case F_OFD_SETLK: case F_OFD_SETLKW:
@@ -120,6 +125,19 @@ Deputy::Deputy(Tracee& husk) : husk_(husk), pidfd_(int(::syscall(SYS_pidfd_open,
     husk_.set_syscall_site(find_syscall_in_vdso(husk_));
 }
 
+// A pipe, socket or FIFO that is not ready would block us, the deputy, where a signal for
+// the process could not reach the call: such calls go through the husk, which a signal
+// interrupts the way it would interrupt the process.
+bool Deputy::would_block(long nr, int fd, const ForwardedCall& call) {
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) return false;
+    bool reading = nr == SYS_read || nr == SYS_pread64, writing = nr == SYS_write || nr == SYS_pwrite64;
+    if (!reading && !writing) return false;
+    if (writing && call.in.count(1) && call.in.at(1).size() > 4096) return true;   // beyond PIPE_BUF
+    pollfd p{fd, short(reading ? POLLIN : POLLOUT), 0};
+    return ::poll(&p, 1, 0) != 1 || (p.revents & (reading ? POLLIN | POLLHUP : POLLOUT)) == 0;
+}
+
 int Deputy::fd_copy(int husk_fd) {
     auto it = fd_copies_.find(husk_fd);
     if (it != fd_copies_.end()) return it->second.get();
@@ -151,7 +169,7 @@ std::optional<ForwardedResult> Deputy::try_fast(const SyscallInfo& row, const Fo
                row.nr == SYS_lseek || row.nr == SYS_fstat;
     if (!hot || int64_t(call.args[0]) < 0) return std::nullopt;
     int fd = fd_copy(int(call.args[0]));
-    if (fd < 0) return std::nullopt;
+    if (fd < 0 || would_block(row.nr, fd, call)) return std::nullopt;
     ForwardedResult res;
     std::vector<uint8_t> out;
     auto result = [&](long r) { return r < 0 ? -long(errno) : r; };

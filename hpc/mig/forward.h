@@ -74,6 +74,7 @@ private:
     // same open file description, so offsets and flags are shared, and no injection.
     std::optional<ForwardedResult> try_fast(const SyscallInfo& row, const ForwardedCall& call);
     int fd_copy(int husk_fd);   // -1: not eligible (a terminal, a bad fd)
+    static bool would_block(long nr, int fd, const ForwardedCall& call);
     void forget_fds(const SyscallInfo& row, const ForwardedCall& call, long ret);
 
     Tracee& husk_;

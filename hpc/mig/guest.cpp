@@ -46,6 +46,9 @@ public:
         }
     }
 
+    bool can_bring_home() const override { return !refused_home_; }
+    void home_refused() { refused_home_ = true; }
+
     News news() override {
         News n;
         try {
@@ -76,7 +79,7 @@ private:
 
     Link& link_;
     pid_t remote_;
-    bool gone_ = false, come_home_ = false, asked_ = false;
+    bool gone_ = false, come_home_ = false, asked_ = false, refused_home_ = false;
 };
 
 void become(const MigrationRequest& req) {
@@ -151,11 +154,24 @@ int serve_guest(Link& link, const ClusterKey& key, const GuestOptions& opt) {
             if (opt.report) opt.report("killed", req, remote);
             return 1;
         }
+        if (end.outcome == Outcome::NeedsHome) {
+            // Ask for the trip and wait for home's go-ahead; signals still pass meanwhile.
+            link.send(Msg::WantHome, encode_text(end.call));
+            for (;;) {
+                Msg type;
+                std::vector<uint8_t> payload;
+                link.receive(type, payload);
+                if (type == Msg::ComeHome) break;
+                if (type == Msg::Signal) ::kill(remote, int(decode_u32(payload)));
+                else throw omx::WireError(fmt::format("unexpected {} from the home node", to_string(type)));
+            }
+        }
         if (send_home(link, remote)) {
             ::waitpid(remote, nullptr, 0);
             if (opt.report) opt.report("left", req, remote);
             return 0;
         }
+        home.home_refused();   // it stays: calls that need home fail (ENOSYS) from now on
     }
 }
 

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -41,6 +42,9 @@ int main(int argc, char** argv) {
         write_event(events_fd, {{"event", event}, {"home", who.home}, {"home_pid", who.pid}, {"pid", local},
                                 {"uid", who.uid}, {"comm", who.comm}});
     };
+    // Not for the process: the restorer stub is exec'd from here.
+    ::fcntl(sock_fd, F_SETFD, FD_CLOEXEC);
+    if (events_fd >= 0) ::fcntl(events_fd, F_SETFD, FD_CLOEXEC);
     try {
         auto key = omx::ClusterKey::load(key_file);
         Link link{omx::UniqueFd(sock_fd)};

@@ -96,6 +96,12 @@ Supervised supervise(pid_t remote, int listener, Home& home, SuperviseStats* sta
         seccomp_notif req{};
         if (::ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &req) != 0) continue;
         auto row = find_syscall(req.data.nr);
+        bool home_only = !row || row->cls == SyscallClass::BringHome;
+        if (home_only && home.can_bring_home()) {
+            result.outcome = Outcome::NeedsHome;
+            result.call = row ? row->name : "syscall " + std::to_string(req.data.nr);
+            break;   // unanswered: the process waits in the call until it is taken home
+        }
         if (!row || row->cls != SyscallClass::Forwarded) {
             // Bringing the process home for these comes with migration over the network.
             if (refused_once.insert(req.data.nr).second)

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "forward.h"
@@ -24,6 +25,9 @@ public:
     };
     // Looked at between calls, at most every 20 ms.
     virtual News news() = 0;
+    // Whether the process can be sent home to make a call that only works there (fork,
+    // execve, file mappings); if not such calls fail with ENOSYS.
+    virtual bool can_bring_home() const { return false; }
 };
 
 // The deputy of this same process (omxmig away: migration without the network).
@@ -44,11 +48,14 @@ struct SuperviseStats {
     uint64_t signals = 0;     // signals sent to the home PID and passed on
 };
 
-enum class Outcome { Exited, HomeGone, ComeHome };
+// ComeHome: the deputy asked. NeedsHome: the process made a call that only runs at home;
+// it is left waiting in that call, which it makes again once home.
+enum class Outcome { Exited, HomeGone, ComeHome, NeedsHome };
 
 struct Supervised {
     Outcome outcome = Outcome::Exited;
     int status = 0;   // wait status when Exited or HomeGone (then the process was killed)
+    std::string call; // NeedsHome: the call's name
 };
 
 // `remote` must be our child. With ComeHome the process is left running, every call of

@@ -106,6 +106,42 @@ def test_pipe_program_keeps_talking_while_either_side_is_away(cluster):
     assert out == [f"got {i} sum {i * (i + 1) // 2}" for i in range(1, 41)]
 
 
+def test_fork_while_away_brings_the_process_home_to_fork(cluster):
+    c = cluster
+    script = "sleep 1; echo hi from $$; ls -d /usr; echo done"
+    job = start(c, 1, f"sh -c '{script}' > /tmp/fork.out & echo $! > /tmp/fork.pid; wait $!; echo $? > /tmp/fork.status")
+    pid = pid_in(c, 1, "/tmp/fork.pid")
+    tool(c, 1, "migrate", pid, 2)   # while it waits for sleep
+    job.wait(timeout=30)
+    assert c.exec(1, "cat", "/tmp/fork.out").stdout.splitlines() == [f"hi from {pid}", "/usr", "done"]
+    assert c.exec(1, "cat", "/tmp/fork.status").stdout.strip() == "0"
+    assert "is home from node 2" in c.log(1)
+
+
+SCRIPTS = {
+    "python3": "import time\nx = 1\nfor i in range(60):\n    for j in range(20000): x = (x * 1103515245 + 12345) % 2147483648\n"
+               "    print(i, x, flush=True)\n    time.sleep(0.05)\n",
+    "perl": "$| = 1; my $x = 1; for my $i (0..59) { for (1..20000) { $x = ($x * 1103515245 + 12345) % 2147483648 } "
+            "print \"$i $x\\n\"; select(undef, undef, undef, 0.05) }\n",
+}
+
+
+@pytest.mark.parametrize("lang", sorted(SCRIPTS))
+def test_scripts_keep_their_state_across_nodes(cluster, lang):
+    c = cluster
+    c.exec(1, "sh", "-c", f"cat > /tmp/script.{lang}", input=SCRIPTS[lang])
+    ref = c.exec(1, lang, f"/tmp/script.{lang}").stdout
+    job = start(c, 1, f"{lang} /tmp/script.{lang} > /tmp/{lang}.out & echo $! > /tmp/{lang}.pid; wait $!; echo $? > /tmp/{lang}.status")
+    pid = pid_in(c, 1, f"/tmp/{lang}.pid")
+    c.wait_for("it to start printing", lambda: len(c.exec(1, "cat", f"/tmp/{lang}.out").stdout.splitlines()) >= 3)
+    tool(c, 1, "migrate", pid, 2)
+    time.sleep(0.3)
+    tool(c, 1, "migrate", pid, 3)
+    job.wait(timeout=60)
+    assert c.exec(1, "cat", f"/tmp/{lang}.out").stdout == ref
+    assert c.exec(1, "cat", f"/tmp/{lang}.status").stdout.strip() == "0"
+
+
 def test_threads_and_shm_never_leave_and_say_why(cluster):
     c = cluster
     for prog, word in (("threads", "clone_vm"), ("shm", "mem_lock")):
@@ -166,7 +202,8 @@ def test_mosrun_starts_on_the_node_asked_and_keeps_exit_status(cluster):
 def test_awk_jobs_of_a_mosrun_shell_migrate_and_finish_normally(cluster):
     c = cluster
     awk = "awk 'BEGIN {for(i=0;i<8000;i++)for(j=0;j<8000;j++);}'"
-    job = start(c, 1, f"{BIN}/mosrun bash -c \"{awk} & {awk} & wait %1; a=\\$?; wait %2; echo \\$a \\$? > /tmp/awk.status\"")
+    job = start(c, 1, f"{BIN}/mosrun bash -c \"{awk} & p=\\$!; {awk} & q=\\$!; wait \\$p; a=\\$?; wait \\$q; "
+                      f"echo \\$a \\$? > /tmp/awk.status\"")
     c.wait_for("two awks", lambda: len(c.exec(1, "pgrep", "-x", "awk", check=False).stdout.split()) == 2)
     pids = c.exec(1, "pgrep", "-x", "awk").stdout.split()
     for pid, node in zip(pids, (2, 3)):

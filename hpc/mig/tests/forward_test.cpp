@@ -60,6 +60,10 @@ TEST(Forward, SpecialArgumentsDependOnTheRequest) {
     EXPECT_EQ(special_arg(ioctl_row, winsz).size, 8u);
     ProcessMemory mem(getpid());
     EXPECT_THROW(gather(ioctl_row, odd, mem), std::invalid_argument);
+    auto pselect_row = *find_syscall(SYS_pselect6);
+    uint64_t plain[6] = {0, 0, 0, 0, 0, 0}, masked[6] = {0, 0, 0, 0, 0, 0x1000};
+    EXPECT_EQ(special_arg(pselect_row, plain).kind, Arg::Value);
+    EXPECT_THROW(gather(pselect_row, masked, mem), std::invalid_argument);
 }
 
 TEST(Forward, ScatterWritesOnlyWhatCameBack) {
