@@ -79,7 +79,45 @@ ArgSpec special_arg(const SyscallInfo& row, const uint64_t args[6]) {
     return {};
 }
 
+namespace {
+
+// readv/writev as one read/write of the pieces put end to end: the same bytes in the same
+// order, and for a pipe a writev of up to PIPE_BUF bytes stays atomic.
+ForwardedCall gather_vectored(const SyscallInfo& row, const uint64_t args[6], const ProcessMemory& mem) {
+    constexpr uint64_t kIovMax = 1024, kMaxBytes = 64ull << 20;
+    if (args[2] > kIovMax) throw std::system_error(EINVAL, std::generic_category());
+    ForwardedCall call;
+    bool writing = row.nr == SYS_writev;
+    call.nr = writing ? SYS_write : SYS_read;
+    call.args[0] = args[0];
+    auto raw = mem.read(args[1], args[2] * 16);
+    uint64_t total = 0;
+    std::vector<uint8_t> data;
+    for (uint64_t k = 0; k < args[2]; ++k) {
+        uint64_t base, len;
+        std::memcpy(&base, raw.data() + 16 * k, 8);
+        std::memcpy(&len, raw.data() + 16 * k + 8, 8);
+        if (len > kMaxBytes || total + len > kMaxBytes) throw std::system_error(EINVAL, std::generic_category());
+        total += len;
+        if (!len) continue;
+        if (writing) {
+            auto piece = mem.read(base, len);
+            data.insert(data.end(), piece.begin(), piece.end());
+        } else {
+            call.iov.emplace_back(base, len);
+        }
+    }
+    call.args[1] = 1;   // a non-null buffer; the deputy places it
+    call.args[2] = total;
+    if (writing) call.in[1] = std::move(data);
+    else call.out_size[1] = total;
+    return call;
+}
+
+}  // namespace
+
 ForwardedCall gather(const SyscallInfo& row, const uint64_t args[6], const ProcessMemory& mem) {
+    if (row.nr == SYS_readv || row.nr == SYS_writev) return gather_vectored(row, args, mem);
     ForwardedCall call;
     call.nr = row.nr;
     std::copy(args, args + 6, call.args);
@@ -117,6 +155,18 @@ ForwardedCall gather(const SyscallInfo& row, const uint64_t args[6], const Proce
 }
 
 void scatter(const ForwardedCall& call, const ForwardedResult& res, ProcessMemory& mem) {
+    if (!call.iov.empty()) {
+        auto it = res.out.find(1);
+        if (it == res.out.end()) return;
+        size_t at = 0;
+        for (const auto& [base, len] : call.iov) {
+            if (at >= it->second.size()) break;
+            size_t n = std::min<size_t>(len, it->second.size() - at);
+            mem.write(base, std::vector<uint8_t>(it->second.begin() + long(at), it->second.begin() + long(at + n)));
+            at += n;
+        }
+        return;
+    }
     for (const auto& [i, bytes] : res.out)
         if (call.args[i]) mem.write(call.args[i], bytes);
 }

@@ -21,6 +21,9 @@ struct ForwardedCall {
     uint64_t args[6] = {};
     std::map<int, std::vector<uint8_t>> in;   // argument index -> bytes to copy in
     std::map<int, uint64_t> out_size;          // argument index -> bytes the call may write
+    // Remote side only, never sent: readv/writev travel as one read/write, and the bytes
+    // read are spread back over these (address, length) pieces.
+    std::vector<std::pair<uint64_t, uint64_t>> iov;
 };
 
 struct ForwardedResult {

@@ -41,7 +41,9 @@ bool settles_invalid(int listener, uint64_t id) {
 }  // namespace
 
 ForwardedResult LocalHome::execute(const SyscallInfo& row, const ForwardedCall& call) {
-    ForwardedResult res = deputy_.execute(row, call);
+    // The call as gathered may differ from the one made (readv travels as read).
+    auto made = call.nr == row.nr ? std::optional<SyscallInfo>(row) : find_syscall(call.nr);
+    ForwardedResult res = deputy_.execute(*made, call);
     if (interrupted_at_home(res.ret))
         for (int sig : deputy_.pending_signals()) ::kill(remote_, sig);
     return res;

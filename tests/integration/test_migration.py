@@ -89,6 +89,19 @@ def test_state_survives_trips_to_two_nodes_and_home(cluster, prog):
     assert seq(got) == seq(ref)
 
 
+def test_readv_and_writev_while_away(cluster):
+    c = cluster
+    ref = c.exec(1, PROGS / "vectored", 40, 50, "/tmp/vec.ref").stdout
+    job = start(c, 1, f"{PROGS}/vectored 40 50 /tmp/vec.s > /tmp/vec.out & echo $! > /tmp/vec.pid; wait $!; echo $? > /tmp/vec.status")
+    pid = pid_in(c, 1, "/tmp/vec.pid")
+    tool(c, 1, "migrate", pid, 2)
+    time.sleep(0.5)
+    tool(c, 1, "migrate", pid, "home")
+    job.wait(timeout=60)
+    assert c.exec(1, "cat", "/tmp/vec.status").stdout.strip() == "0"
+    assert c.exec(1, "cat", "/tmp/vec.out").stdout == ref
+
+
 def test_pipe_program_keeps_talking_while_either_side_is_away(cluster):
     c = cluster
     job = start(c, 1, f"{PROGS}/pipe 40 50 > /tmp/pipe.out & echo $! > /tmp/pipe.pid; wait $!; echo $? > /tmp/pipe.status")

@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <sys/uio.h>
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
@@ -76,4 +77,31 @@ TEST(Forward, ScatterWritesOnlyWhatCameBack) {
     res.out[1] = {'a', 'b', 'c'};
     scatter(call, res, mem);
     EXPECT_STREQ(buf, "abcxxxx");
+}
+
+TEST(Forward, VectoredCallsTravelAsOneBufferAndSpreadBack) {
+    char a[] = "hello ", b[] = "world";
+    struct iovec out[2] = {{a, 6}, {b, 5}};
+    uint64_t wargs[6] = {1, uint64_t(reinterpret_cast<uintptr_t>(out)), 2, 0, 0, 0};
+    ProcessMemory mem(getpid());
+    ForwardedCall w = gather(*find_syscall(SYS_writev), wargs, mem);
+    EXPECT_EQ(w.nr, SYS_write);
+    EXPECT_EQ(w.args[2], 11u);
+    EXPECT_EQ(std::string(w.in.at(1).begin(), w.in.at(1).end()), "hello world");
+
+    char x[4] = {}, y[8] = {};
+    struct iovec in[2] = {{x, 4}, {y, 8}};
+    uint64_t rargs[6] = {0, uint64_t(reinterpret_cast<uintptr_t>(in)), 2, 0, 0, 0};
+    ForwardedCall r = gather(*find_syscall(SYS_readv), rargs, mem);
+    EXPECT_EQ(r.nr, SYS_read);
+    EXPECT_EQ(r.out_size.at(1), 12u);
+    ForwardedResult res;
+    res.ret = 6;
+    res.out[1] = {'a', 'b', 'c', 'd', 'e', 'f'};
+    scatter(r, res, mem);
+    EXPECT_EQ(std::string(x, 4), "abcd");
+    EXPECT_EQ(std::string(y, 2), "ef");
+    EXPECT_EQ(y[2], 0);
+    uint64_t too_many[6] = {0, rargs[1], 100000, 0, 0, 0};
+    EXPECT_THROW(gather(*find_syscall(SYS_readv), too_many, mem), std::system_error);
 }
