@@ -102,6 +102,43 @@ def test_readv_and_writev_while_away(cluster):
     assert c.exec(1, "cat", "/tmp/vec.out").stdout == ref
 
 
+ECHO_SERVER = """
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 7007)); s.listen(1)
+c, _ = s.accept()
+while True:
+    b = c.recv(4096)
+    if not b: break
+    c.sendall(b.upper())
+"""
+ECHO_CLIENT = """
+import socket, time
+s = socket.create_connection(("127.0.0.1", 7007))
+for i in range(60):
+    s.sendall(b"line %d\\n" % i)
+    got = b""
+    while not got.endswith(b"\\n"): got += s.recv(4096)
+    print(got.decode().strip(), flush=True)
+    time.sleep(0.05)
+"""
+
+
+def test_tcp_client_keeps_its_connection_home(cluster):
+    c = cluster
+    start(c, 1, f"python3 -c '{ECHO_SERVER}' & wait")
+    time.sleep(0.5)
+    job = start(c, 1, f"python3 -c '{ECHO_CLIENT}' > /tmp/tcp.out & echo $! > /tmp/tcp.pid; wait $!; echo $? > /tmp/tcp.status")
+    pid = pid_in(c, 1, "/tmp/tcp.pid")
+    c.wait_for("the client to talk", lambda: len(c.exec(1, "cat", "/tmp/tcp.out").stdout.splitlines()) >= 3)
+    tool(c, 1, "migrate", pid, 2)   # the socket stays home with the husk
+    time.sleep(0.6)
+    tool(c, 1, "migrate", pid, "home")
+    job.wait(timeout=60)
+    assert c.exec(1, "cat", "/tmp/tcp.status").stdout.strip() == "0"
+    assert c.exec(1, "cat", "/tmp/tcp.out").stdout.splitlines() == [f"LINE {i}" for i in range(60)]
+
+
 def test_pipe_program_keeps_talking_while_either_side_is_away(cluster):
     c = cluster
     job = start(c, 1, f"{PROGS}/pipe 40 50 > /tmp/pipe.out & echo $! > /tmp/pipe.pid; wait $!; echo $? > /tmp/pipe.status")
@@ -270,6 +307,7 @@ def test_omxd_crash_on_the_target_does_not_touch_its_guest(cluster):
         c.wait_for("output to go on", lambda: len(c.exec(1, "cat", "/tmp/crash.out").stdout.splitlines()) > lines + 3)
     finally:
         c.revive(2)
+        c.wait_for("the cluster to converge again", c.all_converged, timeout=20)
     c.exec(1, "kill", "-9", pid)
 
 
@@ -293,6 +331,7 @@ def test_omxd_crash_at_home_leaves_the_away_process_and_its_deputy_quiet(cluster
         assert len(c.exec(1, "cat", "/tmp/hc.out").stdout.splitlines()) > lines + 5
     finally:
         c.revive(1)
+        c.wait_for("the cluster to converge again", c.all_converged, timeout=20)
     c.exec(1, "kill", "-9", pid)
     c.wait_for("the guest on node 2 to go", lambda: guests(c, 2) == [], timeout=10)
 
@@ -314,3 +353,4 @@ def test_node_lost_after_arrival_kills_the_process_at_home(cluster):
         c.wait_for("the orphan on node 3 to be killed", lambda: guests(c, 3) == [], timeout=15)
     finally:
         c.heal()
+        c.wait_for("the cluster to converge again", c.all_converged, timeout=20)
