@@ -64,6 +64,15 @@ pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::pair<in
     return pid;
 }
 
+std::string command_line(pid_t pid) {
+    std::ifstream in(fmt::format("/proc/{}/cmdline", pid));
+    std::string cmd((std::istreambuf_iterator<char>(in)), {});
+    for (auto& ch : cmd)
+        if (ch == '\0') ch = ' ';
+    while (!cmd.empty() && cmd.back() == ' ') cmd.pop_back();
+    return cmd;
+}
+
 }  // namespace
 
 struct Migrations::Deputy {
@@ -381,6 +390,7 @@ awaitable<json> Migrations::migrate(pid_t pid, const std::string& to, uid_t uid)
     }
     if (auto why = process_cantmove(pid); !why.empty())
         co_return fail(fmt::format("process {} cannot migrate ({})", pid, why));
+    known_[pid].command = command_line(pid);
     auto d = spawn_deputy(pid, target, ip);
     json ev = co_await next_event(d, std::chrono::seconds(300));
     std::string what = ev.value("event", "");
@@ -415,7 +425,10 @@ json Migrations::set_lock(pid_t pid, bool lock, uid_t uid) {
 json Migrations::processes() const {
     json away = json::array(), guests = json::array();
     for (const auto& [pid, d] : deputies_)
-        if (d->node) away.push_back({{"pid", pid}, {"node", d->node}});
+        if (d->node) {
+            auto k = known_.find(pid);
+            away.push_back({{"pid", pid}, {"node", d->node}, {"command", k == known_.end() ? "" : k->second.command}});
+        }
     for (const auto& [helper, g] : guests_)
         if (!g->info.is_null()) guests.push_back(g->info);
     return {{"ok", true}, {"away", away}, {"guests", guests}};

@@ -52,6 +52,7 @@ private:
         uint32_t nmigs = 0;
         std::optional<bool> lock;   // set by mosrun/mosproc; children inherit it
         std::string last_error;
+        std::string command;   // its command line as it left (the husk's memory is released)
     };
 
     boost::asio::awaitable<void> accept_loop();

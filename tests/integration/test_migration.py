@@ -269,6 +269,7 @@ def test_expel_sends_guests_home_and_bring_brings_them(cluster):
     tool(c, 1, "migrate", pid, 2)
     header, line = tool(c, 1, "mps", pid).stdout.splitlines()
     assert header.split()[:3] == ["PID", "TTY", "NODE"] and line.split()[:3] == [str(pid), "?", "2"]
+    assert line.split()[-1] == f"{PROGS}/busyloop"   # its command line, though the husk's memory is gone
     tool(c, 2, "mosctl", "expel")
     assert where(c, pid) == 0 and guests(c, 2) == []
     tool(c, 1, "migrate", pid, 3)

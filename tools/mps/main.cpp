@@ -65,11 +65,17 @@ bool read_row(long pid, Row& r) {
     return true;
 }
 
-std::map<long, int> away_nodes() {
-    std::map<long, int> out;
+struct Away {
+    int node = 0;
+    std::string command;   // as it left: the husk at home has no memory to show it from
+};
+
+std::map<long, Away> away_nodes() {
+    std::map<long, Away> out;
     try {
         auto r = omx::control::call({{"cmd", "processes"}});
-        for (const auto& a : r.at("away")) out[a.at("pid").get<long>()] = a.at("node").get<int>();
+        for (const auto& a : r.at("away"))
+            out[a.at("pid").get<long>()] = Away{a.at("node").get<int>(), a.value("command", "")};
     } catch (const std::exception&) {
         // no omxd: nothing is away
     }
@@ -100,7 +106,11 @@ int list(const std::vector<std::string>& args) {
             ++missing;
             continue;
         }
-        int node = away.count(pid) ? away.at(pid) : 0;
+        int node = 0;
+        if (auto it = away.find(pid); it != away.end()) {
+            node = it->second.node;
+            if (!it->second.command.empty()) r.command = it->second.command;
+        }
         std::cout << fmt::format("{:>7} {:<8} {:>4} {:<4} {:>6} {}\n", r.pid, r.tty, node, r.stat, r.time, r.command);
     }
     return args.empty() || missing == 0 ? kExitOk : kExitFailure;
