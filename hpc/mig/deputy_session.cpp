@@ -22,8 +22,6 @@ using Clock = std::chrono::steady_clock;
 
 double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
 
-bool is_restart(long ret) { return ret == -512 || ret == -513 || ret == -514 || ret == -516; }
-
 // Who the process is, for the remote part to run it as.
 MigrationRequest describe(pid_t pid, uint16_t home) {
     MigrationRequest q;
@@ -113,7 +111,7 @@ void DeputySession::serve_call(const std::vector<uint8_t>& payload) {
         }
     }
     ++forwarded_;
-    if (is_restart(res.ret))
+    if (is_restart_code(res.ret))
         // A signal for the process interrupted the call at home: it goes first, so the
         // process's own call is interrupted the same way where it runs.
         for (int sig : deputy_->pending_signals()) link_->send(Msg::Signal, encode_u32(uint32_t(sig)));

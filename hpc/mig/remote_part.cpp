@@ -27,8 +27,6 @@ void answer(int listener, uint64_t id, long ret) {
     ::ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);   // ENOENT: the call was interrupted
 }
 
-bool interrupted_at_home(long ret) { return ret == -512 || ret == -513 || ret == -514 || ret == -516; }
-
 // Waits a little for a just-signalled process to drop its pending notification.
 bool settles_invalid(int listener, uint64_t id) {
     for (int i = 0; i < 50; ++i) {
@@ -44,7 +42,7 @@ ForwardedResult LocalHome::execute(const SyscallInfo& row, const ForwardedCall& 
     // The call as gathered may differ from the one made (readv travels as read).
     auto made = call.nr == row.nr ? std::optional<SyscallInfo>(row) : find_syscall(call.nr);
     ForwardedResult res = deputy_.execute(*made, call);
-    if (interrupted_at_home(res.ret))
+    if (is_restart_code(res.ret))
         for (int sig : deputy_.pending_signals()) ::kill(remote_, sig);
     return res;
 }
@@ -117,7 +115,7 @@ Supervised supervise(pid_t remote, int listener, Home& home, SuperviseStats* sta
         try {
             ForwardedCall call = gather(*row, reinterpret_cast<const uint64_t*>(req.data.args), mem);
             ForwardedResult res = home.execute(*row, call);
-            while (interrupted_at_home(res.ret)) {
+            while (is_restart_code(res.ret)) {
                 // The signal that interrupted it at home was passed on just before: the
                 // process's own call ends the same way (handler, restart or EINTR). A
                 // signal the process ignores interrupts nothing: the call runs again.

@@ -41,11 +41,13 @@ struct KernelRseqConfig {
 
 }  // namespace
 
+bool is_restart_code(long ret) {
+    return ret == -kERestartSys || ret == -kERestartNoIntr || ret == -kERestartNoHand || ret == -kERestartBlock;
+}
+
 user_regs_struct resumable_registers(const user_regs_struct& r) {
     user_regs_struct out = r;
-    long ret = long(r.rax);
-    if (long(r.orig_rax) >= 0 &&
-        (ret == -kERestartSys || ret == -kERestartNoIntr || ret == -kERestartNoHand || ret == -kERestartBlock)) {
+    if (long(r.orig_rax) >= 0 && is_restart_code(long(r.rax))) {
         // ERESTART_RESTARTBLOCK's restart block stays in the old kernel: re-issue the
         // original call instead (a relative sleep then sleeps its full time again).
         out.rax = r.orig_rax;

@@ -26,6 +26,10 @@ struct RseqConfig {
 // instruction and rax holds the call number again, so resuming anywhere re-issues it.
 user_regs_struct resumable_registers(const user_regs_struct& stopped);
 
+// The kernel's "interrupted, restart me" results (ERESTARTSYS..ERESTART_RESTARTBLOCK): a
+// signal cut the call short and the kernel would make it again or fail it with EINTR.
+bool is_restart_code(long ret);
+
 class Tracee {
 public:
     // Seizes a running process and stops it (PTRACE_SEIZE + PTRACE_INTERRUPT).

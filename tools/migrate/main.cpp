@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "common/control.h"
+#include "numbers.h"
 #include "tool_main.h"
 
 namespace {
@@ -28,18 +29,12 @@ int dispatch(std::vector<std::string> args) {
         args.erase(args.begin());
     }
     if (args.size() != 2) throw UsageError("give a PID and a node id, home or balance");
-    long pid = 0;
-    try {
-        size_t used = 0;
-        pid = std::stol(args[0], &used);
-        if (used != args[0].size()) pid = 0;
-    } catch (const std::exception&) {
-    }
-    if (pid <= 0) throw UsageError("bad PID '" + args[0] + "'");
-    auto reply = omx::control::call({{"cmd", "migrate"}, {"pid", pid}, {"to", args[1]}},
+    auto pid = parse_count(args[0]);
+    if (!pid || *pid <= 0) throw UsageError("bad PID '" + args[0] + "'");
+    auto reply = omx::control::call({{"cmd", "migrate"}, {"pid", *pid}, {"to", args[1]}},
                                     omx::control::socket_path(), 310000);
     if (verbose)
-        std::cout << "process " << pid << " runs on " << (reply.value("node", 0) ? "node " + std::to_string(reply.value("node", 0)) : std::string("its home node"))
+        std::cout << "process " << *pid << " runs on " << (reply.value("node", 0) ? "node " + std::to_string(reply.value("node", 0)) : std::string("its home node"))
                   << (reply.contains("frozen_ms") ? ", frozen " + std::to_string(reply.value("frozen_ms", 0.0)) + " ms, " +
                                                         std::to_string(reply.value("bytes", 0)) + " bytes"
                                                   : std::string())

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/control.h"
+#include "numbers.h"
 #include "tool_main.h"
 
 namespace {
@@ -31,12 +32,9 @@ int dispatch(const std::vector<std::string>& args) {
         return kExitOk;
     }
     if (args.empty() || args.size() > 3) throw UsageError("give a PID and optionally a field");
-    long pid = 0;
-    try {
-        pid = std::stol(args[0]);
-    } catch (const std::exception&) {
-    }
-    if (pid <= 0) throw UsageError("bad PID '" + args[0] + "'");
+    auto parsed = parse_count(args[0]);
+    if (!parsed || *parsed <= 0) throw UsageError("bad PID '" + args[0] + "'");
+    long long pid = *parsed;
     static const std::vector<std::string> fields = {"where", "lock", "nmigs", "cantmove"};
     if (args.size() == 3) {
         if (args[1] == "lock") {

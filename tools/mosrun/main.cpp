@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "common/control.h"
+#include "numbers.h"
 #include "tool_main.h"
 
 namespace {
@@ -47,14 +48,9 @@ struct Plan {
 };
 
 uint16_t node_id(const std::string& s) {
-    size_t used = 0;
-    long v = -1;
-    try {
-        v = std::stol(s, &used);
-    } catch (const std::exception&) {
-    }
-    if (v < 1 || v > 65535 || used != s.size()) throw UsageError("bad node id '" + s + "'");
-    return uint16_t(v);
+    auto id = parse_node_id(s);
+    if (!id) throw UsageError("bad node id '" + s + "'");
+    return *id;
 }
 
 std::vector<uint16_t> node_list(const std::string& spec) {   // "1-3,7"

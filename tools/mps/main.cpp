@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/control.h"
+#include "numbers.h"
 #include "tool_main.h"
 
 namespace {
@@ -85,11 +86,9 @@ std::map<long, Away> away_nodes() {
 int list(const std::vector<std::string>& args) {
     std::vector<long> pids;
     for (const auto& a : args) {
-        try {
-            pids.push_back(std::stol(a));
-        } catch (const std::exception&) {
-            throw UsageError("bad PID '" + a + "'");
-        }
+        auto pid = parse_count(a);
+        if (!pid || *pid <= 0) throw UsageError("bad PID '" + a + "'");
+        pids.push_back(long(*pid));
     }
     if (pids.empty()) {
         std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir("/proc"), ::closedir);
