@@ -118,13 +118,19 @@ void DeputySession::serve_call(const std::vector<uint8_t>& payload) {
     link_->send(Msg::Result, encode_result(res));
 }
 
-void DeputySession::end_husk(int status) {
-    end_status_ = status;
-    deputy_->finish(status);
+// Nothing of the process is ours any more: no husk, no link (its closing tells the remote
+// part, which kills a process still running there).
+void DeputySession::forget_process() {
     deputy_.reset();
     husk_.reset();
     link_.reset();
     away_ = false;
+}
+
+void DeputySession::end_husk(int status) {
+    end_status_ = status;
+    deputy_->finish(status);
+    forget_process();
 }
 
 void DeputySession::lose_husk() {
@@ -132,10 +138,7 @@ void DeputySession::lose_husk() {
     std::cerr << fmt::format("omx-deputy: node {} running process {} is lost; the process is killed\n", node_, pid_);
     end_status_ = W_EXITCODE(0, SIGKILL);
     if (husk_) ::kill(pid_, SIGKILL);
-    deputy_.reset();
-    husk_.reset();
-    link_.reset();
-    away_ = false;
+    forget_process();
 }
 
 DeputySession::Ended DeputySession::serve(int command_fd, const std::function<bool()>& command) {
@@ -163,10 +166,7 @@ DeputySession::Ended DeputySession::serve(int command_fd, const std::function<bo
             if (n == 0 || Clock::now() >= next_check) {
                 next_check = Clock::now() + std::chrono::milliseconds(20);
                 if (!deputy_->husk_alive()) {
-                    deputy_.reset();
-                    husk_.reset();
-                    link_.reset();   // the remote part sees the link close and kills the process
-                    away_ = false;
+                    forget_process();
                     return Ended::HuskGone;
                 }
                 for (int sig : deputy_->pending_signals()) link_->send(Msg::Signal, encode_u32(uint32_t(sig)));
@@ -176,10 +176,7 @@ DeputySession::Ended DeputySession::serve(int command_fd, const std::function<bo
             return Ended::NodeLost;
         } catch (const std::runtime_error& e) {
             if (deputy_ && !deputy_->husk_alive()) {   // killed at home in the middle of a call
-                deputy_.reset();
-                husk_.reset();
-                link_.reset();
-                away_ = false;
+                forget_process();
                 return Ended::HuskGone;
             }
             throw;

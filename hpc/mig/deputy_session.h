@@ -57,6 +57,7 @@ private:
     void serve_call(const std::vector<uint8_t>& payload);
     void end_husk(int status);
     void lose_husk();
+    void forget_process();
 
     pid_t pid_;
     const ClusterKey& key_;

@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "checkpoint.h"
+#include "common/fd.h"
 #include "common/net.h"
 
 namespace fs = std::filesystem;
@@ -71,6 +72,33 @@ std::string command_line(pid_t pid) {
         if (ch == '\0') ch = ' ';
     while (!cmd.empty() && cmd.back() == ' ') cmd.pop_back();
     return cmd;
+}
+
+// Starts a helper with one end of a socketpair as fd `channel_fd` (its events, and for a
+// deputy our commands) and returns its pid with our end.
+std::pair<pid_t, std::unique_ptr<local::socket>> start_helper(asio::io_context& io, const std::vector<std::string>& argv,
+                                                              std::vector<std::pair<int, int>> fds, int channel_fd) {
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+        throw std::runtime_error(fmt::format("socketpair: {}", std::strerror(errno)));
+    UniqueFd ours(sv[0]), theirs(sv[1]);
+    fds.emplace_back(theirs.get(), channel_fd);
+    pid_t pid = spawn(argv, fds);
+    return {pid, std::make_unique<local::socket>(io, local(), ours.release())};
+}
+
+// The next event a helper reports (one JSON object a line); nullopt when it has gone.
+awaitable<std::optional<json>> next_line(local::socket& sock, asio::streambuf& buf) {
+    for (;;) {
+        boost::system::error_code ec;
+        co_await asio::async_read_until(sock, buf, '\n', asio::redirect_error(use_awaitable, ec));
+        if (ec) co_return std::nullopt;
+        std::istream in(&buf);
+        std::string line;
+        std::getline(in, line);
+        json ev = json::parse(line, nullptr, false);
+        if (!ev.is_discarded()) co_return ev;
+    }
 }
 
 }  // namespace
@@ -142,22 +170,16 @@ awaitable<void> Migrations::accept_loop() {
             if (stopping_ || ec == asio::error::operation_aborted) co_return;
             continue;
         }
-        int sv[2];
-        if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) continue;
         std::vector<std::string> argv = {helper_path("omx-remote"), "--socket-fd", "3", "--events-fd", "4",
                                          "--key", ctx_.key_file};
         if (ctx_.blocked()) argv.insert(argv.end(), {"--refuse", fmt::format("node {} is blocked", ctx_.self())});
         auto g = std::make_shared<Guest>();
         try {
-            g->helper = spawn(argv, {{conn.native_handle(), 3}, {sv[1], 4}});
+            std::tie(g->helper, g->sock) = start_helper(io_, argv, {{conn.native_handle(), 3}}, 4);
         } catch (const std::exception& e) {
             spdlog::error("migration: cannot start a remote part: {}", e.what());
-            ::close(sv[0]);
-            ::close(sv[1]);
             continue;
         }
-        ::close(sv[1]);
-        g->sock = std::make_unique<local::socket>(io_, local(), sv[0]);
         guests_[g->helper] = g;
         asio::co_spawn(io_, guest_reader(g), asio::detached);
     }
@@ -165,15 +187,8 @@ awaitable<void> Migrations::accept_loop() {
 
 awaitable<void> Migrations::guest_reader(std::shared_ptr<Guest> g) {
     asio::streambuf buf;
-    for (;;) {
-        boost::system::error_code ec;
-        co_await asio::async_read_until(*g->sock, buf, '\n', asio::redirect_error(use_awaitable, ec));
-        if (ec) break;
-        std::istream in(&buf);
-        std::string line;
-        std::getline(in, line);
-        json ev = json::parse(line, nullptr, false);
-        if (ev.is_discarded()) continue;
+    while (auto next = co_await next_line(*g->sock, buf)) {
+        const json& ev = *next;
         std::string what = ev.value("event", "");
         if (what == "arrived") {
             g->info = ev;
@@ -209,24 +224,13 @@ void Migrations::reap_children() {
 }
 
 std::shared_ptr<Migrations::Deputy> Migrations::spawn_deputy(pid_t pid, uint16_t to, uint32_t address) {
-    int sv[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
-        throw std::runtime_error(fmt::format("socketpair: {}", std::strerror(errno)));
     auto d = std::make_shared<Deputy>();
     d->process = pid;
     std::vector<std::string> argv = {helper_path("omx-deputy"), "--pid", std::to_string(pid), "--to", std::to_string(to),
                                      "--address", format_ipv4(address), "--port", std::to_string(ctx_.migration_port),
                                      "--home-id", std::to_string(ctx_.self()), "--key", ctx_.key_file,
                                      "--control-fd", "3", "--dead-after", std::to_string(ctx_.dead_after_ms)};
-    try {
-        d->helper = spawn(argv, {{sv[1], 3}});
-    } catch (...) {
-        ::close(sv[0]);
-        ::close(sv[1]);
-        throw;
-    }
-    ::close(sv[1]);
-    d->sock = std::make_unique<local::socket>(io_, local(), sv[0]);
+    std::tie(d->helper, d->sock) = start_helper(io_, argv, {}, 3);
     d->wake = std::make_unique<asio::steady_timer>(io_);
     deputies_[pid] = d;
     asio::co_spawn(io_, deputy_reader(d), asio::detached);
@@ -235,15 +239,8 @@ std::shared_ptr<Migrations::Deputy> Migrations::spawn_deputy(pid_t pid, uint16_t
 
 awaitable<void> Migrations::deputy_reader(std::shared_ptr<Deputy> d) {
     asio::streambuf buf;
-    for (;;) {
-        boost::system::error_code ec;
-        co_await asio::async_read_until(*d->sock, buf, '\n', asio::redirect_error(use_awaitable, ec));
-        if (ec) break;
-        std::istream in(&buf);
-        std::string line;
-        std::getline(in, line);
-        json ev = json::parse(line, nullptr, false);
-        if (ev.is_discarded()) continue;
+    while (auto next = co_await next_line(*d->sock, buf)) {
+        const json& ev = *next;
         std::string what = ev.value("event", "");
         Known& k = known_[d->process];
         if (what == "arrived") {
