@@ -1,6 +1,7 @@
 // omx-deputy: the deputy of one migrated process on its home node. omxd starts it for
 // `migrate PID NODE`; it sends the process, serves its calls while away, brings it home.
 //   omx-deputy --pid P --to ID --address IP [--port 4660] --home-id H --key FILE [--control-fd N]
+//              [--fork-token T]   (P is the child of a process that forked on node ID)
 // Reports (JSON lines) and takes commands ({"cmd":"home"}, {"cmd":"goto",...}) on the
 // control fd, or reports on stdout without one. Ends when the process is home or ended.
 #include <CLI/CLI.hpp>
@@ -13,6 +14,7 @@
 
 #include <iostream>
 #include <optional>
+#include <utility>
 
 #include "checkpoint.h"
 #include "deputy_session.h"
@@ -79,6 +81,8 @@ int main(int argc, char** argv) {
     app.add_option("--home-id", home_id, "this node's id")->required();
     app.add_option("--key", key_file, "cluster key file")->capture_default_str();
     app.add_option("--control-fd", control_fd, "omxd's channel: reports out, commands in");
+    std::string fork_token;
+    app.add_option("--fork-token", fork_token, "adopt the forked child the target holds under this token");
     app.add_option("--dead-after", dead_after_ms, "ms after which a silent target is lost")->capture_default_str();
     CLI11_PARSE(app, argc, argv);
     ::signal(SIGPIPE, SIG_IGN);
@@ -86,12 +90,26 @@ int main(int argc, char** argv) {
     try {
         auto key = omx::ClusterKey::load(key_file);
         DeputySession session(pid, key, uint16_t(home_id), dead_after_ms);
+        std::string here_address = address;   // where the process runs now
+        uint16_t here_port = port;
+        // A child forked away gets its own deputy, which omxd starts on our word.
+        session.set_fork_helper({[&] { return control.fd() >= 0; },
+                                 [&](pid_t child, const std::string& token) {
+                                     control.report({{"event", "forked"}, {"pid", pid}, {"child", child},
+                                                     {"node", session.where()}, {"address", here_address},
+                                                     {"port", here_port}, {"token", token}});
+                                 }});
         std::optional<Target> next = parse_target(uint16_t(to), address, port);
         while (next) {
             Target target = *next;
             next.reset();
+            char text[INET_ADDRSTRLEN] = {};
+            ::inet_ntop(AF_INET, &target.ipv4, text, sizeof text);
+            here_address = text;
+            here_port = target.port;
             try {
-                MigrationFigures f = session.migrate_out(target);
+                MigrationFigures f = fork_token.empty() ? session.migrate_out(target)
+                                                        : session.adopt(target, std::exchange(fork_token, {}));
                 control.report({{"event", "arrived"}, {"pid", pid}, {"node", target.id}, {"frozen_ms", f.frozen_ms},
                                 {"total_ms", f.total_ms}, {"bytes", f.image_bytes}});
             } catch (const CantMove& e) {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include <chrono>
@@ -55,12 +56,7 @@ DeputySession::~DeputySession() {
     husk_.reset();   // a husk still away dies with us (PTRACE_O_EXITKILL); at home it is detached
 }
 
-MigrationFigures DeputySession::migrate_out(const Target& t) {
-    MigrationFigures fig;
-    auto t0 = Clock::now();
-    MigrationRequest req = describe(pid_, home_id_);
-    if (auto why = cantmove_reason(pid_); !why.empty())
-        throw CantMove(why, fmt::format("process {} cannot move ({})", pid_, why));
+void DeputySession::open_link(const Target& t, const MigrationRequest& req) {
     link_.emplace(connect_tcp(t.ipv4, t.port, 3000, dead_after_ms_));
     try {
         link_->handshake_as_home(key_, home_id_, 5000);
@@ -70,6 +66,15 @@ MigrationFigures DeputySession::migrate_out(const Target& t) {
         link_.reset();
         throw;
     }
+}
+
+MigrationFigures DeputySession::migrate_out(const Target& t) {
+    MigrationFigures fig;
+    auto t0 = Clock::now();
+    MigrationRequest req = describe(pid_, home_id_);
+    if (auto why = cantmove_reason(pid_); !why.empty())
+        throw CantMove(why, fmt::format("process {} cannot move ({})", pid_, why));
+    open_link(t, req);
     auto frozen_at = Clock::now();
     husk_.emplace(Tracee::seize(pid_));
     std::optional<user_regs_struct> resume;
@@ -93,6 +98,68 @@ MigrationFigures DeputySession::migrate_out(const Target& t) {
     away_ = true;
     node_ = t.id;
     return fig;
+}
+
+MigrationFigures DeputySession::adopt(const Target& t, const std::string& token) {
+    MigrationFigures fig;
+    auto t0 = Clock::now();
+    husk_.emplace(Tracee::seize(pid_));
+    husk_->kill_on_our_exit();
+    try {
+        husk_->set_signal_mask(0);   // parked with every signal blocked; now they are forwarded
+        MigrationRequest req = describe(pid_, home_id_);
+        req.fork_token = token;
+        open_link(t, req);
+        link_->expect(Msg::Arrived, 30000);
+        deputy_.emplace(*husk_);
+        deputy_->release_body();
+    } catch (...) {
+        link_.reset();
+        deputy_.reset();
+        husk_->kill();
+        husk_.reset();
+        throw;
+    }
+    fig.frozen_ms = fig.total_ms = ms_since(t0);
+    away_ = true;
+    node_ = t.id;
+    return fig;
+}
+
+namespace {
+
+// The child husk must wait, harmless, until its own deputy seizes it: every signal
+// blocked, sleeping in pause() (it has no memory to run anything else).
+void park_new_husk(pid_t child, uint64_t syscall_site) {
+    Tracee c = Tracee::adopt_forked(child);
+    c.set_signal_mask(~0ULL);
+    user_regs_struct r = c.registers();
+    r.rip = syscall_site;
+    r.rax = SYS_pause;
+    r.orig_rax = uint64_t(-1);
+    c.detach_with(r);
+}
+
+}  // namespace
+
+void DeputySession::serve_fork(const std::vector<uint8_t>& payload) {
+    ForkRequest f = decode_fork(payload);
+    int64_t ret = -ENOSYS;   // the remote part then sends the process home to fork there
+    if (fork_helper_.available && fork_helper_.available()) {
+        pid_t child = -1;
+        try {
+            child = husk_->inject_fork(int(f.exit_signal));
+            park_new_husk(child, husk_->syscall_site());
+            fork_helper_.start(child, f.token);
+            ret = child;
+        } catch (const std::exception& e) {
+            std::cerr << fmt::format("omx-deputy: process {} cannot fork on node {}: {}\n", pid_, node_, e.what());
+            if (child > 0) ::kill(child, SIGKILL);
+            auto* se = dynamic_cast<const std::system_error*>(&e);
+            ret = se ? -se->code().value() : -EAGAIN;
+        }
+    }
+    link_->send(Msg::ForkResult, encode_i64(ret));
 }
 
 void DeputySession::serve_call(const std::vector<uint8_t>& payload) {
@@ -153,6 +220,7 @@ DeputySession::Ended DeputySession::serve(int command_fd, const std::function<bo
                 std::vector<uint8_t> payload;
                 link_->receive(type, payload, 0);
                 if (type == Msg::Call) serve_call(payload);
+                else if (type == Msg::Fork) serve_fork(payload);
                 else if (type == Msg::WantHome) want_home = true;
                 else if (type == Msg::Exit) {
                     end_husk(int(decode_u32(payload)));
@@ -200,6 +268,7 @@ bool DeputySession::come_home(std::string& why, MigrationFigures* figures) {
             link_->receive(type, payload);
             if (type == Msg::ComeHome) break;
             if (type == Msg::Call) serve_call(payload);
+            else if (type == Msg::Fork) serve_fork(payload);
             else if (type == Msg::Exit) {
                 end_husk(int(decode_u32(payload)));
                 why = "the process ended";

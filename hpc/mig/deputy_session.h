@@ -35,9 +35,21 @@ public:
     DeputySession(pid_t pid, const ClusterKey& key, uint16_t home_id, int dead_after_ms);
     ~DeputySession();
 
+    // Who starts the deputy of a child the process forks where it runs (omxd).
+    struct ForkHelper {
+        std::function<bool()> available;
+        std::function<void(pid_t child, const std::string& token)> start;
+    };
+    void set_fork_helper(ForkHelper h) { fork_helper_ = std::move(h); }
+
     // Sends the process away. On any failure (refused, target died, image rejected) the
     // process runs on at home and this throws with the reason (CantMove for cantmove).
     MigrationFigures migrate_out(const Target& t);
+
+    // For the child of a process that forked away: takes over its husk (left parked by the
+    // parent's deputy) and links it to the child, which the target already holds under
+    // `token`. On failure the child is killed: it could not be made.
+    MigrationFigures adopt(const Target& t, const std::string& token);
 
     enum class Ended { Exited, NodeLost, HuskGone, CameHome };
     // Serves the away process until it ends, its node is lost, the husk is killed, or
@@ -55,6 +67,8 @@ public:
 
 private:
     void serve_call(const std::vector<uint8_t>& payload);
+    void serve_fork(const std::vector<uint8_t>& payload);
+    void open_link(const Target& t, const MigrationRequest& req);
     void end_husk(int status);
     void lose_husk();
     void forget_process();
@@ -70,6 +84,7 @@ private:
     uint16_t node_ = 0;
     int end_status_ = 0;
     uint64_t forwarded_ = 0;
+    ForkHelper fork_helper_;
 };
 
 }  // namespace omx::mig

@@ -1,12 +1,20 @@
 #include "guest.h"
 
 #include <fmt/format.h>
+#include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
+#include <sys/random.h>
+#include <sys/syscall.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
+#include <chrono>
+#include <filesystem>
 #include <cerrno>
 #include <cstring>
 #include <iostream>
@@ -21,6 +29,37 @@ namespace {
 
 std::atomic<bool> g_want_home{false};
 
+// A forked child's image waits here for the remote part its deputy's connection starts.
+// /dev/shm: in memory, private to the node, and writable by the process's own uid.
+constexpr const char* kForkImageDir = "/dev/shm";
+constexpr const char* kForkImagePrefix = "omx-fork-";
+
+std::string fork_image_path(const std::string& token) {
+    return fmt::format("{}/{}{}", kForkImageDir, kForkImagePrefix, token);
+}
+
+std::string random_token() {
+    uint8_t raw[16];
+    if (::getrandom(raw, sizeof raw, 0) != sizeof raw) throw std::runtime_error("getrandom failed");
+    std::string hex;
+    for (uint8_t b : raw) hex += fmt::format("{:02x}", b);
+    return hex;
+}
+
+bool valid_token(const std::string& t) {
+    return t.size() == 32 && std::all_of(t.begin(), t.end(), [](char c) { return std::isxdigit(uint8_t(c)); });
+}
+
+// Images of children nobody came for (their deputy never started) go after ten minutes.
+void sweep_stale_fork_images() {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    auto limit = fs::file_time_type::clock::now() - std::chrono::minutes(10);
+    for (const auto& e : fs::directory_iterator(kForkImageDir, ec))
+        if (e.path().filename().string().rfind(kForkImagePrefix, 0) == 0 && e.last_write_time(ec) < limit)
+            fs::remove(e.path(), ec);
+}
+
 // The home side, over the link: calls travel as Call/Result, signals and requests to come
 // home arrive between them.
 class LinkHome : public Home {
@@ -30,14 +69,7 @@ public:
     ForwardedResult execute(const SyscallInfo&, const ForwardedCall& call) override {
         try {
             link_.send(Msg::Call, encode_call(call));
-            for (;;) {
-                Msg type;
-                std::vector<uint8_t> payload;
-                link_.receive(type, payload);
-                if (type == Msg::Result) return decode_result(payload);
-                other(type, payload);
-                if (type == Msg::Signal) ::kill(remote_, int(decode_u32(payload)));
-            }
+            return decode_result(wait_for(Msg::Result));
         } catch (const LinkClosed&) {
             gone_ = true;
             ForwardedResult r;
@@ -47,6 +79,54 @@ public:
     }
 
     bool can_bring_home() const override { return !refused_home_; }
+
+    // The child is a copy of the process as it entered the call: its image goes to a
+    // file here, home makes its husk and deputy, and the deputy's link restores it.
+    bool fork(pid_t remote, long nr, const uint64_t* args) override {
+        if (!forks_here_ || gone_) return false;
+        std::string token = random_token(), path = fork_image_path(token);
+        omx::UniqueFd file(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+        if (!file) {
+            std::cerr << fmt::format("omx-remote: cannot write a fork image ({}): forks go home\n", std::strerror(errno));
+            forks_here_ = false;
+            return false;
+        }
+        Tracee t = Tracee::seize(remote);
+        CheckpointStats st;
+        try {
+            ImageWriter out(file.get());
+            st = checkpoint(t, out);
+        } catch (const std::exception& e) {
+            ::unlink(path.c_str());
+            std::cerr << "omx-remote: cannot copy the process for its fork: " << e.what() << "; forks go home\n";
+            forks_here_ = false;
+            return false;   // the detach lets it make the call again
+        }
+        file.reset();
+        int64_t child = -EIO;
+        try {
+            link_.send(Msg::Fork, encode_fork({uint32_t(fork_exit_signal(nr, args)), token}));
+            child = decode_i64(wait_for(Msg::ForkResult));
+        } catch (const LinkClosed&) {
+            gone_ = true;   // the process is killed at the next look home
+        }
+        user_regs_struct regs = st.resume_regs;
+        if (child == -ENOSYS) {
+            ::unlink(path.c_str());
+            forks_here_ = false;
+            t.detach_with(regs);   // makes the call again, and it goes home
+            return true;
+        }
+        if (child < 0) ::unlink(path.c_str());
+        else if (nr == SYS_clone && (args[0] & CLONE_PARENT_SETTID)) {
+            auto tid = uint32_t(child);
+            t.write_memory(args[2], {reinterpret_cast<const uint8_t*>(&tid), sizeof tid});
+        }
+        regs.rip += 2;   // past the call, which returns the child's PID at home
+        regs.rax = uint64_t(child);
+        t.detach_with(regs);
+        return true;
+    }
     void home_refused() { refused_home_ = true; }
 
     News news() override {
@@ -71,6 +151,19 @@ public:
     }
 
 private:
+    // The answer to what we asked; signals for the process and home's requests that come
+    // first are taken as they come.
+    std::vector<uint8_t> wait_for(Msg answer) {
+        for (;;) {
+            Msg type;
+            std::vector<uint8_t> payload;
+            link_.receive(type, payload);
+            if (type == answer) return payload;
+            other(type, payload);
+            if (type == Msg::Signal) ::kill(remote_, int(decode_u32(payload)));
+        }
+    }
+
     void other(Msg type, const std::vector<uint8_t>&) {
         if (type == Msg::ComeHome) come_home_ = true;
         else if (type != Msg::Signal)
@@ -79,7 +172,7 @@ private:
 
     Link& link_;
     pid_t remote_;
-    bool gone_ = false, come_home_ = false, asked_ = false, refused_home_ = false;
+    bool gone_ = false, come_home_ = false, asked_ = false, refused_home_ = false, forks_here_ = true;
 };
 
 void become(const MigrationRequest& req) {
@@ -118,19 +211,31 @@ void request_guest_home() { g_want_home = true; }
 int serve_guest(Link& link, const ClusterKey& key, const GuestOptions& opt) {
     link.handshake_as_remote(key, opt.handshake_timeout_ms);
     MigrationRequest req = decode_request(link.expect(Msg::Request, opt.handshake_timeout_ms));
-    if (!opt.refuse.empty()) {
+    if (!opt.refuse.empty() && req.fork_token.empty()) {   // a child born here is not a newcomer
         link.send(Msg::Refuse, encode_text(opt.refuse));
         return 0;
     }
     pid_t remote = -1;
     omx::UniqueFd listener;
     try {
+        sweep_stale_fork_images();
         if (opt.drop_privileges && ::geteuid() == 0) become(req);
-        link.send(Msg::Accept);
-        ImageReader in(link.fd());
-        RestoreStats st;
         RestoreOptions ro;
         ro.install_filter = true;
+        omx::UniqueFd child_image;
+        if (!req.fork_token.empty()) {
+            // A child born here: its image is already on this node, written by its parent's
+            // remote part as the same user.
+            if (!valid_token(req.fork_token)) throw omx::WireError("malformed fork token");
+            std::string path = fork_image_path(req.fork_token);
+            child_image.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+            if (!child_image) throw std::runtime_error(fmt::format("no image for forked child {}", req.pid));
+            ::unlink(path.c_str());
+            ro.fork_child = pid_t(req.pid);
+        }
+        link.send(Msg::Accept);
+        ImageReader in(child_image ? child_image.get() : link.fd());
+        RestoreStats st;
         remote = restore(in, opt.restorer_path, &st, ro);
         listener.reset(st.listener_fd);
     } catch (const LinkClosed&) {

@@ -100,6 +100,8 @@ const char* to_string(Msg m) {
         case Msg::HomeFailed: return "HomeFailed";
         case Msg::WantHome: return "WantHome";
         case Msg::Exit: return "Exit";
+        case Msg::Fork: return "Fork";
+        case Msg::ForkResult: return "ForkResult";
     }
     return "unknown";
 }
@@ -113,6 +115,7 @@ std::vector<uint8_t> encode_request(const MigrationRequest& q) {
     w.u16(uint16_t(q.groups.size()));
     for (uint32_t g : q.groups) w.u32(g);
     w.str16(q.comm);
+    if (!q.fork_token.empty()) w.str16(q.fork_token);
     return std::move(w.data());
 }
 
@@ -127,8 +130,39 @@ MigrationRequest decode_request(std::span<const uint8_t> b) {
     if (n > 65536 / 4) throw WireError("too many groups");
     for (size_t i = 0; i < n; ++i) q.groups.push_back(r.u32());
     q.comm = r.str16();
+    if (r.remaining()) q.fork_token = r.str16();
     r.expect_end();
     return q;
+}
+
+std::vector<uint8_t> encode_fork(const ForkRequest& f) {
+    ByteWriter w;
+    w.u32(f.exit_signal);
+    w.str16(f.token);
+    return std::move(w.data());
+}
+
+ForkRequest decode_fork(std::span<const uint8_t> b) {
+    ByteReader r(b);
+    ForkRequest f;
+    f.exit_signal = r.u32();
+    f.token = r.str16();
+    r.expect_end();
+    if (f.exit_signal > 64) throw WireError("bad exit signal in a fork request");
+    return f;
+}
+
+std::vector<uint8_t> encode_i64(int64_t v) {
+    ByteWriter w;
+    w.u64(uint64_t(v));
+    return std::move(w.data());
+}
+
+int64_t decode_i64(std::span<const uint8_t> b) {
+    ByteReader r(b);
+    int64_t v = int64_t(r.u64());
+    r.expect_end();
+    return v;
 }
 
 std::vector<uint8_t> encode_call(const ForwardedCall& c) {
@@ -234,7 +268,7 @@ bool Link::receive(Msg& type, std::vector<uint8_t>& payload, int timeout_ms) {
     read_all(sock_.get(), head, 5);
     uint32_t len;
     std::memcpy(&len, head + 1, 4);
-    if (head[0] < uint8_t(Msg::Hello) || head[0] > uint8_t(Msg::Exit))
+    if (head[0] < uint8_t(Msg::Hello) || head[0] > uint8_t(Msg::ForkResult))
         throw WireError(fmt::format("unknown message type {} on the migration link", head[0]));
     if (len > kMaxMessage) throw WireError("oversized message on the migration link");
     type = Msg(head[0]);

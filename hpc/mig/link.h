@@ -21,6 +21,13 @@
 //                                         or HomeFailed{reason} (the process runs on there)
 //                                     <-  WantHome{reason} (expel): home answers ComeHome
 //                                     <-  Exit{wait status}
+//                                     <-  Fork{exit signal, token}: the process forked;
+//                                         its child's image waits on the remote node
+//   ForkResult{child's home PID or -errno}->  (-ENOSYS: fork at home instead)
+//
+// A forked child comes with a link of its own: its deputy connects like any migration,
+// with the Request's fork token naming the image the remote part already holds; no image
+// frames follow the Accept.
 //
 // Both ends prove knowledge of the cluster key before anything else is read; frames after
 // the handshake rely on the TCP connection (as openMosix did on its trusted network).
@@ -42,7 +49,7 @@ inline constexpr uint32_t kMaxMessage = 80u << 20;   // a forwarded call's buffe
 
 enum class Msg : uint8_t {
     Hello = 1, Challenge, Proof, Request, Accept, Refuse, Arrived, Failed,
-    Call, Result, Signal, ComeHome, HomeOk, HomeFailed, WantHome, Exit,
+    Call, Result, Signal, ComeHome, HomeOk, HomeFailed, WantHome, Exit, Fork, ForkResult,
 };
 const char* to_string(Msg m);
 
@@ -57,7 +64,17 @@ struct MigrationRequest {
     uint32_t uid = 0, gid = 0;
     std::vector<uint32_t> groups;
     std::string comm;
+    std::string fork_token;  // a forked child whose image is already on the node (else empty)
 };
+
+struct ForkRequest {
+    uint32_t exit_signal = 0;   // what the parent gets when the child ends (SIGCHLD)
+    std::string token;
+};
+std::vector<uint8_t> encode_fork(const ForkRequest& f);
+ForkRequest decode_fork(std::span<const uint8_t> b);
+std::vector<uint8_t> encode_i64(int64_t v);
+int64_t decode_i64(std::span<const uint8_t> b);
 
 std::vector<uint8_t> encode_request(const MigrationRequest& r);
 MigrationRequest decode_request(std::span<const uint8_t> b);

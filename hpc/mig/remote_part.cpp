@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <linux/seccomp.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -37,6 +39,16 @@ bool settles_invalid(int listener, uint64_t id) {
 }
 
 }  // namespace
+
+bool forkable_call(long nr, const uint64_t* args) {
+    if (nr == SYS_fork || nr == SYS_vfork) return true;
+    if (nr != SYS_clone) return false;
+    constexpr uint64_t kCopyable = CSIGNAL | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | CLONE_PARENT_SETTID |
+                                   CLONE_SETTLS | CLONE_UNTRACED;
+    return (args[0] & ~kCopyable) == 0;
+}
+
+int fork_exit_signal(long nr, const uint64_t* args) { return nr == SYS_clone ? int(args[0] & CSIGNAL) : SIGCHLD; }
 
 ForwardedResult LocalHome::execute(const SyscallInfo& row, const ForwardedCall& call) {
     // The call as gathered may differ from the one made (readv travels as read).
@@ -95,6 +107,11 @@ Supervised supervise(pid_t remote, int listener, Home& home, SuperviseStats* sta
         }
         seccomp_notif req{};
         if (::ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &req) != 0) continue;
+        auto args = reinterpret_cast<const uint64_t*>(req.data.args);
+        if (forkable_call(req.data.nr, args) && home.fork(remote, req.data.nr, args)) {
+            ++st.forks;
+            continue;   // answered by its own return from the call
+        }
         auto row = find_syscall(req.data.nr);
         bool home_only = !row || row->cls == SyscallClass::BringHome;
         if (home_only && home.can_bring_home()) {
@@ -113,7 +130,7 @@ Supervised supervise(pid_t remote, int listener, Home& home, SuperviseStats* sta
         }
         long ret;
         try {
-            ForwardedCall call = gather(*row, reinterpret_cast<const uint64_t*>(req.data.args), mem);
+            ForwardedCall call = gather(*row, args, mem);
             ForwardedResult res = home.execute(*row, call);
             while (is_restart_code(res.ret)) {
                 // The signal that interrupted it at home was passed on just before: the

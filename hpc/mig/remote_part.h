@@ -28,7 +28,17 @@ public:
     // Whether the process can be sent home to make a call that only works there (fork,
     // execve, file mappings); if not such calls fail with ENOSYS.
     virtual bool can_bring_home() const { return false; }
+    // The process, stopped in a fork-like call (forkable_call), forks where it runs: its
+    // child gets a husk and a deputy at home. True when done (the process then returns
+    // from the call on its own); false: the call is handled as one that needs home.
+    virtual bool fork(pid_t /*remote*/, long /*nr*/, const uint64_t* /*args*/) { return false; }
 };
+
+// fork, vfork, and clone without shared memory, files or namespaces: calls whose child
+// can be a copy of the process on the node it runs on.
+bool forkable_call(long nr, const uint64_t* args);
+// The signal a parent gets when the child of such a call ends.
+int fork_exit_signal(long nr, const uint64_t* args);
 
 // The deputy of this same process (omxmig away: migration without the network).
 class LocalHome : public Home {
@@ -46,6 +56,7 @@ struct SuperviseStats {
     uint64_t forwarded = 0;   // calls executed at home
     uint64_t refused = 0;     // calls that would need the process home (ENOSYS for now)
     uint64_t signals = 0;     // signals sent to the home PID and passed on
+    uint64_t forks = 0;       // children made where the process runs
 };
 
 // ComeHome: the deputy asked. NeedsHome: the process made a call that only runs at home;

@@ -1,6 +1,7 @@
 #include "restore.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <linux/seccomp.h>
 #include <fmt/format.h>
 #include <signal.h>
@@ -257,11 +258,34 @@ void rebuild(Rebuild& r, ImageReader& in, RestoreStats& st, const RestoreOptions
     if (opt.install_filter) st.listener_fd = r.install_filter();
 }
 
+// The image's registers are resumable: at the syscall instruction, with the call's number
+// and arguments in place. The child returns 0 from the call, with what clone's flags ask.
+uint64_t make_fork_child(ProcessState& s) {
+    auto& r = s.regs;
+    long nr = long(r.rax);
+    if (nr != SYS_fork && nr != SYS_vfork && nr != SYS_clone)
+        throw std::runtime_error("the image is not of a process in fork, vfork or clone");
+    uint64_t settid_at = 0;
+    s.clear_child_tid = 0;
+    if (nr == SYS_clone) {
+        uint64_t flags = r.rdi;
+        if (r.rsi) r.rsp = r.rsi;
+        if (flags & CLONE_SETTLS) r.fs_base = r.r8;
+        if (flags & CLONE_CHILD_SETTID) settid_at = r.r10;
+        if (flags & CLONE_CHILD_CLEARTID) s.clear_child_tid = r.r10;
+    }
+    s.robust_list = s.robust_list_len = 0;   // as the kernel leaves a new child
+    r.rip += 2;
+    r.rax = 0;
+    return settid_at;
+}
+
 }  // namespace
 
 pid_t restore(ImageReader& in, const std::string& restorer_path, RestoreStats* stats, const RestoreOptions& opt) {
     RestoreStats st;
     ProcessState s = read_header_and_state(in);
+    uint64_t settid_at = opt.fork_child ? make_fork_child(s) : 0;
     pid_t stub = start_stub(restorer_path);
     auto t = [&] {
         try {
@@ -275,6 +299,10 @@ pid_t restore(ImageReader& in, const std::string& restorer_path, RestoreStats* s
     try {
         Rebuild r(t, s, false);
         rebuild(r, in, st, opt);
+        if (settid_at) {
+            auto tid = uint32_t(opt.fork_child);
+            t.write_memory(settid_at, {reinterpret_cast<const uint8_t*>(&tid), sizeof tid});
+        }
         st.injected_calls = t.injected_calls() + 1;
         pid_t pid = t.pid();
         r.resume();

@@ -21,6 +21,9 @@ struct RestoreOptions {
     // Install the migrated-process seccomp filter (seccomp_filter.h) just before the
     // process resumes; its listener comes back in RestoreStats::listener_fd.
     bool install_filter = false;
+    // Non-zero: the image is of a process caught in fork, vfork or clone; what runs is its
+    // child, whose PID at home is this (it is what CLONE_CHILD_SETTID writes).
+    pid_t fork_child = 0;
 };
 
 // Reads the whole image from `in` and returns the pid of the running, untraced process.

@@ -194,9 +194,9 @@ const std::vector<SyscallInfo>& table() {
         FWD(getpriority, "", V, V),
         FWD(setpriority, "", V, V, V),
         // --- what only home can do -----------------------------------------------------
-        HOME(fork, "remote fork comes later: until then the process forks at home"),
-        HOME(vfork, ""),
-        HOME(clone, "a thread would make it cantmove clone_vm"),
+        HOME(fork, "forks where the process runs: the child is a copy there with its own husk at home"),
+        HOME(vfork, "as fork (the parent does not wait for the child's exec)"),
+        HOME(clone, "as fork without shared memory, files or namespaces; a thread: cantmove clone_vm"),
         HOME(clone3, ""),
         HOME(execve, "allowed remotely when the binary is the same file on both nodes (later)"),
         HOME(execveat, ""),

@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
+#include <system_error>
 
 #include "proc_maps.h"
 
@@ -102,6 +103,24 @@ Tracee Tracee::adopt_exec_child(pid_t pid) {
     if (::ptrace(PTRACE_SETOPTIONS, pid, nullptr, (void*)(PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL)) != 0)
         fail("PTRACE_SETOPTIONS");
     return t;
+}
+
+Tracee Tracee::adopt_forked(pid_t pid) {
+    int status = 0;
+    while (::waitpid(pid, &status, __WALL) < 0)
+        if (errno != EINTR) fail(fmt::format("waiting for the new child {}", pid));
+    if (!WIFSTOPPED(status)) throw std::runtime_error(fmt::format("the new child {} ended at birth", pid));
+    return Tracee(pid, false);
+}
+
+pid_t Tracee::inject_fork(int exit_signal) {
+    long opts = PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL;
+    if (::ptrace(PTRACE_SETOPTIONS, pid_, nullptr, (void*)(opts | PTRACE_O_TRACEFORK)) != 0)
+        fail("PTRACE_SETOPTIONS");
+    long child = inject(SYS_clone, uint64_t(exit_signal & 0xff), 0, 0, 0, 0);
+    if (::ptrace(PTRACE_SETOPTIONS, pid_, nullptr, (void*)opts) != 0) fail("PTRACE_SETOPTIONS");
+    if (child < 0) throw std::system_error(int(-child), std::generic_category(), "fork in the husk");
+    return pid_t(child);
 }
 
 user_regs_struct Tracee::registers() const {

@@ -36,6 +36,8 @@ public:
     static Tracee seize(pid_t pid);
     // Adopts our child that did PTRACE_TRACEME and exec'd; waits for its exec stop.
     static Tracee adopt_exec_child(pid_t pid);
+    // Takes the child that inject_fork just made, traced by us from its birth.
+    static Tracee adopt_forked(pid_t pid);
 
     Tracee(Tracee&& o) noexcept;
     Tracee& operator=(Tracee&&) = delete;
@@ -67,6 +69,9 @@ public:
     long inject_checked(const char* what, long nr, uint64_t a1 = 0, uint64_t a2 = 0, uint64_t a3 = 0,
                         uint64_t a4 = 0, uint64_t a5 = 0, uint64_t a6 = 0);
     uint64_t injected_calls() const { return injected_; }
+    // Makes the process fork (a plain fork whose child ends with `exit_signal` to its
+    // parent). The child is born traced by us and stopped: adopt it with adopt_forked.
+    pid_t inject_fork(int exit_signal);
     // Signals that arrived while we ran injected calls, not delivered to the process.
     std::vector<int> take_signals();
 

@@ -223,13 +223,15 @@ void Migrations::reap_children() {
     }
 }
 
-std::shared_ptr<Migrations::Deputy> Migrations::spawn_deputy(pid_t pid, uint16_t to, uint32_t address) {
+std::shared_ptr<Migrations::Deputy> Migrations::spawn_deputy(pid_t pid, uint16_t to, uint32_t address,
+                                                            const std::string& fork_token) {
     auto d = std::make_shared<Deputy>();
     d->process = pid;
     std::vector<std::string> argv = {helper_path("omx-deputy"), "--pid", std::to_string(pid), "--to", std::to_string(to),
                                      "--address", format_ipv4(address), "--port", std::to_string(ctx_.migration_port),
                                      "--home-id", std::to_string(ctx_.self()), "--key", ctx_.key_file,
                                      "--control-fd", "3", "--dead-after", std::to_string(ctx_.dead_after_ms)};
+    if (!fork_token.empty()) argv.insert(argv.end(), {"--fork-token", fork_token});
     std::tie(d->helper, d->sock) = start_helper(io_, argv, {}, 3);
     d->wake = std::make_unique<asio::steady_timer>(io_);
     deputies_[pid] = d;
@@ -260,6 +262,9 @@ awaitable<void> Migrations::deputy_reader(std::shared_ptr<Deputy> d) {
         } else if (what == "failed" || what == "error") {
             k.last_error = ev.value("error", "");
             spdlog::warn("migration: process {}: {}", d->process, k.last_error);
+        } else if (what == "forked") {
+            adopt_forked_child(d->process, ev);
+            continue;   // not an answer to anything a control request waits for
         }
         d->events.push_back(ev);
         d->wake->cancel();
@@ -271,6 +276,30 @@ awaitable<void> Migrations::deputy_reader(std::shared_ptr<Deputy> d) {
     }
     d->events.push_back(json{{"event", "gone"}});
     d->wake->cancel();
+}
+
+// A process away forked: its child runs there too and needs a deputy of its own, which
+// takes over the husk the parent's deputy made for it.
+void Migrations::adopt_forked_child(pid_t parent, const json& ev) {
+    pid_t child = ev.value("child", 0);
+    auto node = uint16_t(ev.value("node", 0));
+    std::string token = ev.value("token", "");
+    // Where the parent runs, as its deputy knows it: the child is born there even when the
+    // node has since been blocked.
+    auto address = parse_ipv4(ev.value("address", ""));
+    if (child <= 0 || token.empty() || !address) {
+        spdlog::warn("migration: child {} of process {} cannot follow it to node {}; killed", child, parent, node);
+        if (child > 0) ::kill(child, SIGKILL);
+        return;
+    }
+    known_[child].command = known_[parent].command;
+    try {
+        spawn_deputy(child, node, *address, token);
+        spdlog::info("migration: process {} forked on node {}: child {}", parent, node, child);
+    } catch (const std::exception& e) {
+        spdlog::error("migration: cannot start the deputy of child {}: {}", child, e.what());
+        ::kill(child, SIGKILL);
+    }
 }
 
 awaitable<json> Migrations::next_event(std::shared_ptr<Deputy> d, std::chrono::milliseconds timeout) {

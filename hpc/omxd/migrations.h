@@ -60,7 +60,8 @@ private:
     boost::asio::awaitable<void> guest_reader(std::shared_ptr<Guest> g);
     void reap_children();
     boost::asio::awaitable<void> reap_loop();
-    std::shared_ptr<Deputy> spawn_deputy(pid_t pid, uint16_t to, uint32_t address);
+    std::shared_ptr<Deputy> spawn_deputy(pid_t pid, uint16_t to, uint32_t address, const std::string& fork_token = {});
+    void adopt_forked_child(pid_t parent, const nlohmann::json& ev);
     boost::asio::awaitable<nlohmann::json> next_event(std::shared_ptr<Deputy> d, std::chrono::milliseconds timeout);
     boost::asio::awaitable<void> wait_until(std::function<bool()> done, std::chrono::milliseconds timeout);
     bool locked(pid_t pid) const;

@@ -168,6 +168,33 @@ def test_fork_while_away_brings_the_process_home_to_fork(cluster):
     assert "is home from node 2" in c.log(1)
 
 
+@pytest.mark.parametrize("prog", ["forker", "forker-static"])
+def test_fork_while_away_makes_children_there_with_husks_at_home(cluster, prog):
+    c = cluster
+    c.exec(1, "rm", "-f", "/tmp/go")
+    job = start(c, 1, f"{PROGS}/{prog} /tmp/go 2 1500 > /tmp/forker.out & echo $! > /tmp/forker.pid; wait $!; echo $? > /tmp/forker.status")
+    pid = pid_in(c, 1, "/tmp/forker.pid")
+    tool(c, 1, "migrate", pid, 2)
+    c.exec(1, "touch", "/tmp/go")
+    c.wait_for("two children", lambda: len(c.exec(1, "pgrep", "-P", pid, check=False).stdout.split()) == 2)
+    kids = sorted(int(k) for k in c.exec(1, "pgrep", "-P", pid).stdout.split())
+    for kid in kids:   # born on node 2, each with its husk and deputy at home
+        c.wait_for(f"child {kid} on node 2", lambda: where(c, kid) == 2, timeout=10)
+    assert where(c, pid) == 2                      # the parent did not come home to fork
+    assert sorted(g["home_pid"] for g in guests(c, 2)) == sorted([pid] + kids)
+    job.wait(timeout=60)
+    assert c.exec(1, "cat", "/tmp/forker.status").stdout.strip() == "0"
+    out = c.exec(1, "cat", "/tmp/forker.out").stdout.splitlines()
+    checksum = out[0].split()[-1]
+    children = [line.split() for line in out if line.startswith("child ")]
+    assert sorted((int(w[3]), int(w[5]), w[7]) for w in children) == [(k, pid, checksum) for k in kids]
+    assert sorted(int(line.split()[1]) for line in out if line.startswith("forked ")) == kids
+    reaped = sorted((int(line.split()[1]), int(line.split()[3])) for line in out if line.startswith("reaped "))
+    by_index = {int(w[3]): 10 + int(w[1]) for w in children}
+    assert reaped == sorted(by_index.items())
+    c.wait_for("no guests left on node 2", lambda: guests(c, 2) == [], timeout=10)
+
+
 SCRIPTS = {
     "python3": "import time\nx = 1\nfor i in range(60):\n    for j in range(20000): x = (x * 1103515245 + 12345) % 2147483648\n"
                "    print(i, x, flush=True)\n    time.sleep(0.05)\n",

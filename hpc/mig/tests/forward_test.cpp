@@ -8,6 +8,9 @@
 #include <cstring>
 
 #include "forward.h"
+#include "remote_part.h"
+#include <sched.h>
+#include <signal.h>
 
 using namespace omx::mig;
 
@@ -104,4 +107,24 @@ TEST(Forward, VectoredCallsTravelAsOneBufferAndSpreadBack) {
     EXPECT_EQ(y[2], 0);
     uint64_t too_many[6] = {0, rargs[1], 100000, 0, 0, 0};
     EXPECT_THROW(gather(*find_syscall(SYS_readv), too_many, mem), std::system_error);
+}
+
+TEST(RemoteFork, OnlyCallsWhoseChildIsACopyForkWhereTheProcessRuns) {
+    uint64_t none[6] = {};
+    EXPECT_TRUE(forkable_call(SYS_fork, none));
+    EXPECT_TRUE(forkable_call(SYS_vfork, none));
+    uint64_t glibc_fork[6] = {CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | SIGCHLD};
+    EXPECT_TRUE(forkable_call(SYS_clone, glibc_fork));
+    EXPECT_EQ(fork_exit_signal(SYS_clone, glibc_fork), SIGCHLD);
+    EXPECT_EQ(fork_exit_signal(SYS_fork, none), SIGCHLD);
+    uint64_t thread[6] = {CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SETTLS};
+    EXPECT_FALSE(forkable_call(SYS_clone, thread));
+    uint64_t spawn[6] = {CLONE_VM | CLONE_VFORK | SIGCHLD};
+    EXPECT_FALSE(forkable_call(SYS_clone, spawn));
+    uint64_t newns[6] = {CLONE_NEWNS | SIGCHLD};
+    EXPECT_FALSE(forkable_call(SYS_clone, newns));
+    uint64_t pidfd[6] = {CLONE_PIDFD | SIGCHLD};
+    EXPECT_FALSE(forkable_call(SYS_clone, pidfd));
+    EXPECT_FALSE(forkable_call(SYS_clone3, none));
+    EXPECT_FALSE(forkable_call(SYS_getpid, none));
 }

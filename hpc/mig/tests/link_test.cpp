@@ -46,13 +46,30 @@ TEST(Link, CallAndResultRoundTrip) {
 }
 
 TEST(Link, RequestRoundTrip) {
-    MigrationRequest q{1234, 3, 1000, 100, {4, 24, 27}, "awk"};
+    MigrationRequest q{1234, 3, 1000, 100, {4, 24, 27}, "awk", ""};
     MigrationRequest p = decode_request(encode_request(q));
     EXPECT_EQ(p.pid, 1234u);
     EXPECT_EQ(p.home, 3);
     EXPECT_EQ(p.uid, 1000u);
     EXPECT_EQ(p.groups, q.groups);
     EXPECT_EQ(p.comm, "awk");
+    EXPECT_EQ(p.fork_token, "");
+    q.fork_token = "0123456789abcdef0123456789abcdef";
+    EXPECT_EQ(decode_request(encode_request(q)).fork_token, q.fork_token);
+}
+
+TEST(Link, ForkMessagesRoundTripAndBadOnesAreRefused) {
+    ForkRequest f{17, "00112233445566778899aabbccddeeff"};
+    ForkRequest g = decode_fork(encode_fork(f));
+    EXPECT_EQ(g.exit_signal, 17u);
+    EXPECT_EQ(g.token, f.token);
+    EXPECT_EQ(decode_i64(encode_i64(-38)), -38);
+    EXPECT_EQ(decode_i64(encode_i64(40000)), 40000);
+    f.exit_signal = 99;
+    EXPECT_THROW(decode_fork(encode_fork(f)), omx::WireError);
+    auto b = encode_fork({17, "abc"});
+    for (size_t n = 0; n < b.size(); ++n)
+        EXPECT_THROW(decode_fork(std::span<const uint8_t>(b.data(), n)), omx::WireError) << n;
 }
 
 TEST(Link, TruncatedAndOversizedMessagesAreRefused) {
@@ -77,7 +94,9 @@ TEST(Link, FuzzedBytesNeverCrashTheDecoders) {
         for (auto decode : {+[](std::span<const uint8_t> s) { decode_call(s); },
                             +[](std::span<const uint8_t> s) { decode_result(s); },
                             +[](std::span<const uint8_t> s) { decode_request(s); },
-                            +[](std::span<const uint8_t> s) { decode_text(s); }}) {
+                            +[](std::span<const uint8_t> s) { decode_text(s); },
+                            +[](std::span<const uint8_t> s) { decode_fork(s); },
+                            +[](std::span<const uint8_t> s) { decode_i64(s); }}) {
             try {
                 decode(b);
             } catch (const omx::WireError&) {
