@@ -90,6 +90,9 @@ int main(int argc, char** argv) {
     try {
         auto key = omx::ClusterKey::load(key_file);
         DeputySession session(pid, key, uint16_t(home_id), dead_after_ms);
+        session.on_exec([&](const std::string& command) {
+            control.report({{"event", "exec"}, {"pid", pid}, {"command", command}});
+        });
         std::string here_address = address;   // where the process runs now
         uint16_t here_port = port;
         // A child forked away gets its own deputy, which omxd starts on our word.

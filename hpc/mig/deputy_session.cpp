@@ -7,12 +7,14 @@
 #include <sys/wait.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 #include <system_error>
 
 #include "checkpoint.h"
+#include "file_identity.h"
 #include "restore.h"
 
 namespace omx::mig {
@@ -162,6 +164,45 @@ void DeputySession::serve_fork(const std::vector<uint8_t>& payload) {
     link_->send(Msg::ForkResult, encode_i64(ret));
 }
 
+void DeputySession::serve_exec_check(const std::vector<uint8_t>& payload) {
+    std::string why;
+    for (const auto& there : decode_identities(payload)) {
+        auto here = identify_file(fmt::format("/proc/{}/root{}", pid_, there.path), there.path);
+        if (!here) why = fmt::format("{} is missing at home", there.path);
+        else if (!(*here == there)) why = fmt::format("{} differs between home and node {}", there.path, node_);
+        if (!why.empty()) break;
+    }
+    link_->send(Msg::ExecResult, encode_text(why));
+}
+
+void DeputySession::note_exec(const std::vector<uint8_t>& payload) {
+    ExecedNote e = decode_execed(payload);
+    deputy_->after_exec(e.path.substr(e.path.rfind('/') + 1));
+    if (on_exec_) on_exec_(e.command);
+}
+
+void DeputySession::serve_map_file(const std::vector<uint8_t>& payload) {
+    int fd = int(decode_u32(payload));
+    std::string fd_path = fmt::format("/proc/{}/fd/{}", pid_, fd);
+    std::vector<FileIdentity> ids;
+    std::error_code ec;
+    std::string target = std::filesystem::read_symlink(fd_path, ec).string();
+    if (!ec && !target.empty() && target[0] == '/' && !target.ends_with(" (deleted)"))
+        if (auto id = identify_file(fd_path, target)) ids.push_back(*id);
+    link_->send(Msg::MapFileResult, encode_identities(ids));
+}
+
+bool DeputySession::serve_request(Msg type, const std::vector<uint8_t>& payload) {
+    switch (type) {
+        case Msg::Call: serve_call(payload); return true;
+        case Msg::Fork: serve_fork(payload); return true;
+        case Msg::Exec: serve_exec_check(payload); return true;
+        case Msg::Execed: note_exec(payload); return true;
+        case Msg::MapFile: serve_map_file(payload); return true;
+        default: return false;
+    }
+}
+
 void DeputySession::serve_call(const std::vector<uint8_t>& payload) {
     ForwardedCall call = decode_call(payload);
     ForwardedResult res;
@@ -219,13 +260,14 @@ DeputySession::Ended DeputySession::serve(int command_fd, const std::function<bo
                 Msg type;
                 std::vector<uint8_t> payload;
                 link_->receive(type, payload, 0);
-                if (type == Msg::Call) serve_call(payload);
-                else if (type == Msg::Fork) serve_fork(payload);
-                else if (type == Msg::WantHome) want_home = true;
-                else if (type == Msg::Exit) {
+                if (type == Msg::WantHome) {
+                    want_home = true;
+                } else if (type == Msg::Exit) {
                     end_husk(int(decode_u32(payload)));
                     return Ended::Exited;
-                } else throw omx::WireError(fmt::format("unexpected {} from node {}", to_string(type), node_));
+                } else if (!serve_request(type, payload)) {
+                    throw omx::WireError(fmt::format("unexpected {} from node {}", to_string(type), node_));
+                }
             }
             if (n > 0 && command_fd >= 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
                 if (command()) want_home = true;
@@ -267,13 +309,12 @@ bool DeputySession::come_home(std::string& why, MigrationFigures* figures) {
             std::vector<uint8_t> payload;
             link_->receive(type, payload);
             if (type == Msg::ComeHome) break;
-            if (type == Msg::Call) serve_call(payload);
-            else if (type == Msg::Fork) serve_fork(payload);
-            else if (type == Msg::Exit) {
+            if (type == Msg::Exit) {
                 end_husk(int(decode_u32(payload)));
                 why = "the process ended";
                 return false;
             }
+            serve_request(type, payload);   // a call sent before our request
         }
         ImageReader in(link_->fd());
         try {

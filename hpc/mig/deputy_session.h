@@ -41,6 +41,8 @@ public:
         std::function<void(pid_t child, const std::string& token)> start;
     };
     void set_fork_helper(ForkHelper h) { fork_helper_ = std::move(h); }
+    // Told the process's new command line when it execs where it runs.
+    void on_exec(std::function<void(const std::string& command)> f) { on_exec_ = std::move(f); }
 
     // Sends the process away. On any failure (refused, target died, image rejected) the
     // process runs on at home and this throws with the reason (CantMove for cantmove).
@@ -68,6 +70,11 @@ public:
 private:
     void serve_call(const std::vector<uint8_t>& payload);
     void serve_fork(const std::vector<uint8_t>& payload);
+    void serve_exec_check(const std::vector<uint8_t>& payload);
+    void note_exec(const std::vector<uint8_t>& payload);
+    void serve_map_file(const std::vector<uint8_t>& payload);
+    // The requests of the process where it runs; false for other messages.
+    bool serve_request(Msg type, const std::vector<uint8_t>& payload);
     void open_link(const Target& t, const MigrationRequest& req);
     void end_husk(int status);
     void lose_husk();
@@ -85,6 +92,7 @@ private:
     int end_status_ = 0;
     uint64_t forwarded_ = 0;
     ForkHelper fork_helper_;
+    std::function<void(const std::string&)> on_exec_;
 };
 
 }  // namespace omx::mig

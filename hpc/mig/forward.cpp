@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -17,6 +18,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -330,6 +332,38 @@ std::vector<int> Deputy::pending_signals() {
     if (status_mask(s.str(), "SigPnd:") | status_mask(s.str(), "ShdPnd:"))
         husk_.inject(SYS_getppid);   // returning from it, the husk meets its signals: we take them
     return husk_.take_signals();
+}
+
+void Deputy::after_exec(const std::string& comm) {
+    std::vector<int> cloexec;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(fmt::format("/proc/{}/fdinfo", husk_.pid()), ec)) {
+        std::ifstream in(e.path());
+        std::string key, flags;
+        while (in >> key)
+            if (key == "flags:" && in >> flags) break;
+        char* end = nullptr;
+        unsigned long f = std::strtoul(flags.c_str(), &end, 8);
+        if (!flags.empty() && *end == '\0' && (f & O_CLOEXEC)) cloexec.push_back(std::atoi(e.path().filename().c_str()));
+    }
+    for (int fd : cloexec) {
+        husk_.inject(SYS_close, uint64_t(fd));
+        fd_copies_.erase(fd);
+    }
+    std::ifstream in(fmt::format("/proc/{}/status", husk_.pid()));
+    std::stringstream status;
+    status << in.rdbuf();
+    uint64_t caught = status_mask(status.str(), "SigCgt:");
+    uint64_t dfl[4] = {0, 0, 0, 0};
+    uint64_t at = scratch(sizeof dfl + 16);
+    husk_.write_memory(at, {reinterpret_cast<const uint8_t*>(dfl), sizeof dfl});
+    for (int sig = 1; sig <= 64; ++sig)
+        if (caught & (uint64_t(1) << (sig - 1))) husk_.inject(SYS_rt_sigaction, uint64_t(sig), at, 0, 8);
+    std::string name = comm.substr(0, 15);
+    std::vector<uint8_t> bytes(name.begin(), name.end());
+    bytes.push_back(0);
+    husk_.write_memory(at + sizeof dfl, bytes);
+    husk_.inject(SYS_prctl, PR_SET_NAME, at + sizeof dfl);
 }
 
 bool Deputy::husk_alive() const {

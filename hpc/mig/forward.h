@@ -65,6 +65,9 @@ public:
     // Signals sent to the home PID since the last call; they are for the process.
     std::vector<int> pending_signals();
     bool husk_alive() const;
+    // The process exec'd where it runs: the husk does what exec does to what it keeps
+    // (close-on-exec fds closed, caught signals back to default) and takes the new name.
+    void after_exec(const std::string& comm);
     // The remote process ended: the husk ends the same way, so the parent's wait sees it.
     void finish(int wait_status);
 

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/limits.h>
+#include <sys/mman.h>
 #include <sched.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
@@ -20,6 +22,7 @@
 #include <iostream>
 
 #include "checkpoint.h"
+#include "file_identity.h"
 #include "remote_part.h"
 #include "restore.h"
 
@@ -150,7 +153,76 @@ public:
         return n;
     }
 
+    bool exec(pid_t remote, int listener, uint64_t id, const uint64_t* args) override {
+        if (gone_) return false;
+        ProcessMemory mem(remote);
+        std::string path, command;
+        try {
+            path = mem.read_string(args[0], PATH_MAX);
+            command = command_line(mem, args[1]);
+        } catch (const std::exception&) {
+            return false;   // at home it gets its EFAULT
+        }
+        if (!path.empty() && path.back() == '\0') path.pop_back();
+        auto files = files_to_exec(path);
+        if (!files) return false;
+        std::string why;
+        try {
+            link_.send(Msg::Exec, encode_identities(*files));
+            why = decode_text(wait_for(Msg::ExecResult));
+        } catch (const LinkClosed&) {
+            gone_ = true;
+            return false;
+        }
+        if (!why.empty()) {
+            std::cerr << fmt::format("omx-remote: exec of {} goes home: {}\n", path, why);
+            return false;
+        }
+        if (run_exec_watched(remote, listener, id) == ExecOutcome::Execed) {
+            try {
+                link_.send(Msg::Execed, encode_execed({path, command}));
+            } catch (const LinkClosed&) {
+                gone_ = true;
+            }
+        }
+        return true;
+    }
+
+    bool map_file(int listener, uint64_t id, const uint64_t* args) override {
+        int type = int(args[3] & MAP_TYPE), fd = int(args[4]);
+        if (gone_ || (args[3] & MAP_ANONYMOUS) || fd < 0) return false;
+        if (type != MAP_PRIVATE && (args[2] & PROT_WRITE)) return false;   // its writes belong to the file at home
+        std::vector<FileIdentity> there;
+        try {
+            link_.send(Msg::MapFile, encode_u32(uint32_t(fd)));
+            there = decode_identities(wait_for(Msg::MapFileResult));
+        } catch (const LinkClosed&) {
+            gone_ = true;
+            return false;
+        }
+        if (there.size() != 1) return false;
+        auto here = identify_file(there[0].path, there[0].path);
+        if (!here || !(*here == there[0])) return false;
+        omx::UniqueFd local(::open(there[0].path.c_str(), O_RDONLY | O_CLOEXEC));
+        return local && run_with_local_fd(listener, id, local.get(), fd);
+    }
+
 private:
+    // argv as one line for the tools (mps), at most 4 KiB.
+    static std::string command_line(const ProcessMemory& mem, uint64_t argv) {
+        std::string line;
+        for (int i = 0; argv && i < 256 && line.size() < 4096; ++i) {
+            auto raw = mem.read(argv + uint64_t(i) * 8, 8);
+            uint64_t at = 0;
+            std::memcpy(&at, raw.data(), 8);
+            if (!at) break;
+            std::string arg = mem.read_string(at, 4096);
+            if (!arg.empty() && arg.back() == '\0') arg.pop_back();
+            line += (line.empty() ? "" : " ") + arg;
+        }
+        return line.substr(0, 4096);
+    }
+
     // The answer to what we asked; signals for the process and home's requests that come
     // first are taken as they come.
     std::vector<uint8_t> wait_for(Msg answer) {
@@ -261,6 +333,7 @@ int serve_guest(Link& link, const ClusterKey& key, const GuestOptions& opt) {
         }
         if (end.outcome == Outcome::NeedsHome) {
             // Ask for the trip and wait for home's go-ahead; signals still pass meanwhile.
+            std::cerr << fmt::format("omx-remote: process {} of node {} goes home for {}\n", req.pid, req.home, end.call);
             link.send(Msg::WantHome, encode_text(end.call));
             for (;;) {
                 Msg type;

@@ -102,6 +102,11 @@ const char* to_string(Msg m) {
         case Msg::Exit: return "Exit";
         case Msg::Fork: return "Fork";
         case Msg::ForkResult: return "ForkResult";
+        case Msg::Exec: return "Exec";
+        case Msg::ExecResult: return "ExecResult";
+        case Msg::Execed: return "Execed";
+        case Msg::MapFile: return "MapFile";
+        case Msg::MapFileResult: return "MapFileResult";
     }
     return "unknown";
 }
@@ -150,6 +155,22 @@ ForkRequest decode_fork(std::span<const uint8_t> b) {
     r.expect_end();
     if (f.exit_signal > 64) throw WireError("bad exit signal in a fork request");
     return f;
+}
+
+std::vector<uint8_t> encode_execed(const ExecedNote& e) {
+    ByteWriter w;
+    w.str16(e.path);
+    w.str16(e.command);
+    return std::move(w.data());
+}
+
+ExecedNote decode_execed(std::span<const uint8_t> b) {
+    ByteReader r(b);
+    ExecedNote e;
+    e.path = r.str16();
+    e.command = r.str16();
+    r.expect_end();
+    return e;
 }
 
 std::vector<uint8_t> encode_i64(int64_t v) {
@@ -268,7 +289,7 @@ bool Link::receive(Msg& type, std::vector<uint8_t>& payload, int timeout_ms) {
     read_all(sock_.get(), head, 5);
     uint32_t len;
     std::memcpy(&len, head + 1, 4);
-    if (head[0] < uint8_t(Msg::Hello) || head[0] > uint8_t(Msg::ForkResult))
+    if (head[0] < uint8_t(Msg::Hello) || head[0] > uint8_t(Msg::MapFileResult))
         throw WireError(fmt::format("unknown message type {} on the migration link", head[0]));
     if (len > kMaxMessage) throw WireError("oversized message on the migration link");
     type = Msg(head[0]);

@@ -25,6 +25,13 @@
 //                                         its child's image waits on the remote node
 //   ForkResult{child's home PID or -errno}->  (-ENOSYS: fork at home instead)
 //
+//                                     <-  Exec{files the exec needs, as found here}
+//   ExecResult{"" or why not here}     ->  ("": the process execs where it runs)
+//                                     <-  Execed{path, command line}: it did; the husk
+//                                         closes its close-on-exec fds, resets handlers
+//                                     <-  MapFile{fd}: may this node map its own copy?
+//   MapFileResult{identity of fd's file, or none} ->
+//
 // A forked child comes with a link of its own: its deputy connects like any migration,
 // with the Request's fork token naming the image the remote part already holds; no image
 // frames follow the Accept.
@@ -50,6 +57,7 @@ inline constexpr uint32_t kMaxMessage = 80u << 20;   // a forwarded call's buffe
 enum class Msg : uint8_t {
     Hello = 1, Challenge, Proof, Request, Accept, Refuse, Arrived, Failed,
     Call, Result, Signal, ComeHome, HomeOk, HomeFailed, WantHome, Exit, Fork, ForkResult,
+    Exec, ExecResult, Execed, MapFile, MapFileResult,
 };
 const char* to_string(Msg m);
 
@@ -74,6 +82,11 @@ struct ForkRequest {
 std::vector<uint8_t> encode_fork(const ForkRequest& f);
 ForkRequest decode_fork(std::span<const uint8_t> b);
 std::vector<uint8_t> encode_i64(int64_t v);
+struct ExecedNote {
+    std::string path, command;
+};
+std::vector<uint8_t> encode_execed(const ExecedNote& e);
+ExecedNote decode_execed(std::span<const uint8_t> b);
 int64_t decode_i64(std::span<const uint8_t> b);
 
 std::vector<uint8_t> encode_request(const MigrationRequest& r);

@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <linux/seccomp.h>
 #include <poll.h>
+#include <fcntl.h>
 #include <sched.h>
+#include <sys/ptrace.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <signal.h>
@@ -38,7 +40,51 @@ bool settles_invalid(int listener, uint64_t id) {
     return false;
 }
 
+bool continue_call(int listener, uint64_t id) {
+    seccomp_notif_resp resp{};
+    resp.id = id;
+    resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+    return ::ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp) == 0;
+}
+
 }  // namespace
+
+bool run_with_local_fd(int listener, uint64_t id, int local_fd, int fd) {
+    seccomp_notif_addfd add{};
+    add.id = id;
+    add.flags = SECCOMP_ADDFD_FLAG_SETFD;
+    add.srcfd = uint32_t(local_fd);
+    add.newfd = uint32_t(fd);
+    add.newfd_flags = O_CLOEXEC;
+    if (::ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add) < 0) return errno == ENOENT;
+    continue_call(listener, id);
+    return true;
+}
+
+ExecOutcome run_exec_watched(pid_t pid, int listener, uint64_t id) {
+    if (::ptrace(PTRACE_SEIZE, pid, nullptr, (void*)(PTRACE_O_TRACEEXEC)) != 0) return ExecOutcome::Failed;
+    bool continued = continue_call(listener, id);
+    // Stops it right after the call: an exec reports its event before that.
+    ::ptrace(PTRACE_INTERRUPT, pid, nullptr, nullptr);
+    for (;;) {
+        siginfo_t si{};
+        if (::waitid(P_PID, id_t(pid), &si, WEXITED | WSTOPPED | __WALL | WNOWAIT) != 0) {
+            if (errno == EINTR) continue;
+            return ExecOutcome::Failed;
+        }
+        if (si.si_code == CLD_EXITED || si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED)
+            return ExecOutcome::Failed;   // left for the supervisor to reap
+        int status = 0;
+        if (::waitpid(pid, &status, __WALL) != pid) return ExecOutcome::Failed;
+        int event = status >> 16;
+        if (event == PTRACE_EVENT_EXEC || event == PTRACE_EVENT_STOP) {
+            ::ptrace(PTRACE_DETACH, pid, nullptr, nullptr);
+            if (event == PTRACE_EVENT_EXEC) return ExecOutcome::Execed;
+            return continued ? ExecOutcome::Failed : ExecOutcome::Interrupted;
+        }
+        ::ptrace(PTRACE_CONT, pid, nullptr, (void*)(long(WSTOPSIG(status))));   // a signal for it: pass it on
+    }
+}
 
 bool forkable_call(long nr, const uint64_t* args) {
     if (nr == SYS_fork || nr == SYS_vfork) return true;
@@ -111,6 +157,15 @@ Supervised supervise(pid_t remote, int listener, Home& home, SuperviseStats* sta
         if (forkable_call(req.data.nr, args) && home.fork(remote, req.data.nr, args)) {
             ++st.forks;
             continue;   // answered by its own return from the call
+        }
+        if (req.data.nr == SYS_execve && home.exec(remote, listener, req.id, args)) {
+            ++st.execs;
+            mem = ProcessMemory(remote);   // an open /proc/PID/mem stays with the old address space
+            continue;
+        }
+        if (req.data.nr == SYS_mmap && home.map_file(listener, req.id, args)) {
+            ++st.mapped;
+            continue;
         }
         auto row = find_syscall(req.data.nr);
         bool home_only = !row || row->cls == SyscallClass::BringHome;

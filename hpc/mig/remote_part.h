@@ -32,7 +32,24 @@ public:
     // child gets a husk and a deputy at home. True when done (the process then returns
     // from the call on its own); false: the call is handled as one that needs home.
     virtual bool fork(pid_t /*remote*/, long /*nr*/, const uint64_t* /*args*/) { return false; }
+    // The process waits in execve (notification `id`): when the files it needs are the
+    // same here as at home, it execs here (true); false: the call needs home.
+    virtual bool exec(pid_t /*remote*/, int /*listener*/, uint64_t /*id*/, const uint64_t* /*args*/) { return false; }
+    // The process waits in mmap of a file it opened at home: when this node has the same
+    // file, it maps the local copy (true); false: the call needs home.
+    virtual bool map_file(int /*listener*/, uint64_t /*id*/, const uint64_t* /*args*/) { return false; }
 };
+
+// Puts our `local_fd` at number `fd` in the waiting process (it stands for the file the
+// process has open at home under that number) and lets the call run here. False when
+// the kernel refused the fd; true also when the call was interrupted meanwhile (the
+// process makes it again).
+bool run_with_local_fd(int listener, uint64_t id, int local_fd, int fd);
+
+enum class ExecOutcome { Execed, Failed, Interrupted };
+// Lets the process make its pending execve itself, watching with ptrace whether the
+// exec took place. Fails (Failed) also when the process could not be traced.
+ExecOutcome run_exec_watched(pid_t pid, int listener, uint64_t id);
 
 // fork, vfork, and clone without shared memory, files or namespaces: calls whose child
 // can be a copy of the process on the node it runs on.
@@ -57,6 +74,8 @@ struct SuperviseStats {
     uint64_t refused = 0;     // calls that would need the process home (ENOSYS for now)
     uint64_t signals = 0;     // signals sent to the home PID and passed on
     uint64_t forks = 0;       // children made where the process runs
+    uint64_t execs = 0;       // execve made where the process runs
+    uint64_t mapped = 0;      // files mapped from this node's copy
 };
 
 // ComeHome: the deputy asked. NeedsHome: the process made a call that only runs at home;

@@ -40,7 +40,7 @@ const std::vector<SyscallInfo>& table() {
         // --- memory of the process itself -----------------------------------------
         LOCAL(brk, "the heap is restored with its brk (PR_SET_MM_MAP)"),
         LOCAL_IF(mmap, 3, MAP_ANONYMOUS | MAP_SHARED, MAP_ANONYMOUS,
-                 "private anonymous memory only; file and shared mappings go home"),
+                 "private anonymous memory; a file the node has the same copy of is mapped from it (private or read-only); others go home"),
         LOCAL(munmap, ""),
         LOCAL(mprotect, ""),
         LOCAL(mremap, ""),
@@ -198,7 +198,7 @@ const std::vector<SyscallInfo>& table() {
         HOME(vfork, "as fork (the parent does not wait for the child's exec)"),
         HOME(clone, "as fork without shared memory, files or namespaces; a thread: cantmove clone_vm"),
         HOME(clone3, ""),
-        HOME(execve, "allowed remotely when the binary is the same file on both nodes (later)"),
+        HOME(execve, "runs where the process is when the program and its interpreters are the same files there (size, SHA-256)"),
         HOME(execveat, ""),
         HOME(shmget, "System V shared memory: the process then stays home (mem_lock)"),
         HOME(shmat, ""),

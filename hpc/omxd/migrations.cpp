@@ -262,6 +262,9 @@ awaitable<void> Migrations::deputy_reader(std::shared_ptr<Deputy> d) {
         } else if (what == "failed" || what == "error") {
             k.last_error = ev.value("error", "");
             spdlog::warn("migration: process {}: {}", d->process, k.last_error);
+        } else if (what == "exec") {
+            k.command = ev.value("command", "");
+            continue;
         } else if (what == "forked") {
             adopt_forked_child(d->process, ev);
             continue;   // not an answer to anything a control request waits for

@@ -156,7 +156,7 @@ def test_pipe_program_keeps_talking_while_either_side_is_away(cluster):
     assert out == [f"got {i} sum {i * (i + 1) // 2}" for i in range(1, 41)]
 
 
-def test_fork_while_away_brings_the_process_home_to_fork(cluster):
+def test_shell_moved_while_waiting_runs_its_next_commands_there(cluster):
     c = cluster
     script = "sleep 1; echo hi from $$; ls -d /usr; echo done"
     job = start(c, 1, f"sh -c '{script}' > /tmp/fork.out & echo $! > /tmp/fork.pid; wait $!; echo $? > /tmp/fork.status")
@@ -165,7 +165,9 @@ def test_fork_while_away_brings_the_process_home_to_fork(cluster):
     job.wait(timeout=30)
     assert c.exec(1, "cat", "/tmp/fork.out").stdout.splitlines() == [f"hi from {pid}", "/usr", "done"]
     assert c.exec(1, "cat", "/tmp/fork.status").stdout.strip() == "0"
-    assert "is home from node 2" in c.log(1)
+    log = c.log(1)
+    assert f"process {pid} forked on node 2" in log            # ls: forked and exec'd on node 2
+    assert f"process {pid} is home" not in log
 
 
 @pytest.mark.parametrize("prog", ["forker", "forker-static"])
@@ -193,6 +195,46 @@ def test_fork_while_away_makes_children_there_with_husks_at_home(cluster, prog):
     by_index = {int(w[3]): 10 + int(w[1]) for w in children}
     assert reaped == sorted(by_index.items())
     c.wait_for("no guests left on node 2", lambda: guests(c, 2) == [], timeout=10)
+
+
+def run_execer(c, prog, target=None, spin_ms=2500):
+    c.exec(1, "rm", "-f", "/tmp/go")
+    extra = f" {target}" if target else ""
+    job = start(c, 1, f"{PROGS}/{prog} wait /tmp/go {spin_ms}{extra} > /tmp/execer.out & echo $! > /tmp/execer.pid; "
+                      "wait $!; echo $? > /tmp/execer.status")
+    pid = pid_in(c, 1, "/tmp/execer.pid")
+    tool(c, 1, "migrate", pid, 2)
+    c.exec(1, "touch", "/tmp/go")
+    c.wait_for("the exec", lambda: "after exec" in c.exec(1, "cat", "/tmp/execer.out").stdout, timeout=20)
+    here = where(c, pid)
+    away = [a for a in c.control(1, {"cmd": "processes"})["away"] if a["pid"] == pid]
+    job.wait(timeout=60)
+    out = c.exec(1, "cat", "/tmp/execer.out").stdout.splitlines()
+    assert c.exec(1, "cat", "/tmp/execer.status").stdout.strip() == "42"
+    return pid, here, away, out
+
+
+@pytest.mark.parametrize("prog", ["execer", "execer-static"])
+def test_exec_while_away_runs_the_new_program_there(cluster, prog):
+    c = cluster
+    pid, here, away, out = run_execer(c, prog)
+    assert here == 2                                    # it did not come home to exec
+    assert away and "check" in away[0]["command"]       # mps shows the new command line
+    fd_line = out[1].split()
+    assert out[0] == f"execer {pid} ready"
+    assert fd_line[:4] == ["after", "exec", "pid", str(pid)]
+    assert fd_line[6] == "closed" and fd_line[9] == "open"   # close-on-exec honoured at home
+    assert out[2] == "done"
+
+
+def test_exec_of_a_file_that_differs_on_the_node_runs_at_home(cluster):
+    c = cluster
+    c.exec(1, "cp", PROGS / "execer", "/tmp/xprog")          # each node has its own /tmp:
+    c.exec(2, "cp", PROGS / "execer-static", "/tmp/xprog")   # the same name, another file
+    pid, here, away, out = run_execer(c, "execer", "/tmp/xprog")
+    assert here == 0
+    assert out[1].split()[3] == str(pid) and out[2] == "done"
+    assert "exec of /tmp/xprog goes home: /tmp/xprog differs between home and node 2" in c.log(2)
 
 
 SCRIPTS = {

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "common/bytes.h"
+#include "file_identity.h"
 #include "link.h"
 
 using namespace omx::mig;
@@ -96,7 +97,9 @@ TEST(Link, FuzzedBytesNeverCrashTheDecoders) {
                             +[](std::span<const uint8_t> s) { decode_request(s); },
                             +[](std::span<const uint8_t> s) { decode_text(s); },
                             +[](std::span<const uint8_t> s) { decode_fork(s); },
-                            +[](std::span<const uint8_t> s) { decode_i64(s); }}) {
+                            +[](std::span<const uint8_t> s) { decode_i64(s); },
+                            +[](std::span<const uint8_t> s) { decode_execed(s); },
+                            +[](std::span<const uint8_t> s) { decode_identities(s); }}) {
             try {
                 decode(b);
             } catch (const omx::WireError&) {
