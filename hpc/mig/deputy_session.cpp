@@ -199,6 +199,7 @@ bool DeputySession::serve_request(Msg type, const std::vector<uint8_t>& payload)
         case Msg::Exec: serve_exec_check(payload); return true;
         case Msg::Execed: note_exec(payload); return true;
         case Msg::MapFile: serve_map_file(payload); return true;
+        case Msg::Stopped: deputy_->stop_husk(int(decode_u32(payload))); return true;
         default: return false;
     }
 }

@@ -188,6 +188,14 @@ public:
         return true;
     }
 
+    void stopped(int sig) override {
+        try {
+            link_.send(Msg::Stopped, encode_u32(uint32_t(sig)));
+        } catch (const LinkClosed&) {
+            gone_ = true;
+        }
+    }
+
     bool map_file(int listener, uint64_t id, const uint64_t* args) override {
         int type = int(args[3] & MAP_TYPE), fd = int(args[4]);
         if (gone_ || (args[3] & MAP_ANONYMOUS) || fd < 0) return false;
@@ -232,7 +240,7 @@ private:
             link_.receive(type, payload);
             if (type == answer) return payload;
             other(type, payload);
-            if (type == Msg::Signal) ::kill(remote_, int(decode_u32(payload)));
+            if (type == Msg::Signal) pass_signal(remote_, int(decode_u32(payload)));
         }
     }
 
@@ -294,6 +302,7 @@ int serve_guest(Link& link, const ClusterKey& key, const GuestOptions& opt) {
         if (opt.drop_privileges && ::geteuid() == 0) become(req);
         RestoreOptions ro;
         ro.install_filter = true;
+        ro.comm = req.comm;
         omx::UniqueFd child_image;
         if (!req.fork_token.empty()) {
             // A child born here: its image is already on this node, written by its parent's
@@ -340,7 +349,7 @@ int serve_guest(Link& link, const ClusterKey& key, const GuestOptions& opt) {
                 std::vector<uint8_t> payload;
                 link.receive(type, payload);
                 if (type == Msg::ComeHome) break;
-                if (type == Msg::Signal) ::kill(remote, int(decode_u32(payload)));
+                if (type == Msg::Signal) pass_signal(remote, int(decode_u32(payload)));
                 else throw omx::WireError(fmt::format("unexpected {} from the home node", to_string(type)));
             }
         }

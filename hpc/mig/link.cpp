@@ -107,6 +107,7 @@ const char* to_string(Msg m) {
         case Msg::Execed: return "Execed";
         case Msg::MapFile: return "MapFile";
         case Msg::MapFileResult: return "MapFileResult";
+        case Msg::Stopped: return "Stopped";
     }
     return "unknown";
 }
@@ -289,7 +290,7 @@ bool Link::receive(Msg& type, std::vector<uint8_t>& payload, int timeout_ms) {
     read_all(sock_.get(), head, 5);
     uint32_t len;
     std::memcpy(&len, head + 1, 4);
-    if (head[0] < uint8_t(Msg::Hello) || head[0] > uint8_t(Msg::MapFileResult))
+    if (head[0] < uint8_t(Msg::Hello) || head[0] > uint8_t(Msg::Stopped))
         throw WireError(fmt::format("unknown message type {} on the migration link", head[0]));
     if (len > kMaxMessage) throw WireError("oversized message on the migration link");
     type = Msg(head[0]);

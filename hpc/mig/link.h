@@ -31,6 +31,8 @@
 //                                         closes its close-on-exec fds, resets handlers
 //                                     <-  MapFile{fd}: may this node map its own copy?
 //   MapFileResult{identity of fd's file, or none} ->
+//                                     <-  Stopped{sig}: it stopped (job control); the
+//                                         husk stops the same way for its parent
 //
 // A forked child comes with a link of its own: its deputy connects like any migration,
 // with the Request's fork token naming the image the remote part already holds; no image
@@ -57,7 +59,7 @@ inline constexpr uint32_t kMaxMessage = 80u << 20;   // a forwarded call's buffe
 enum class Msg : uint8_t {
     Hello = 1, Challenge, Proof, Request, Accept, Refuse, Arrived, Failed,
     Call, Result, Signal, ComeHome, HomeOk, HomeFailed, WantHome, Exit, Fork, ForkResult,
-    Exec, ExecResult, Execed, MapFile, MapFileResult,
+    Exec, ExecResult, Execed, MapFile, MapFileResult, Stopped,
 };
 const char* to_string(Msg m);
 

@@ -12,7 +12,10 @@
 #include <sys/wait.h>
 
 #include <cerrno>
+#include <atomic>
 #include <chrono>
+#include <cstring>
+#include <fstream>
 #include <iostream>
 #include <set>
 #include <system_error>
@@ -40,6 +43,16 @@ bool settles_invalid(int listener, uint64_t id) {
     return false;
 }
 
+std::atomic<int> g_stop_as{0};
+
+uint64_t status_bits(pid_t pid, const char* key) {
+    std::ifstream in(fmt::format("/proc/{}/status", pid));
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind(key, 0) == 0) return std::strtoull(line.c_str() + std::strlen(key), nullptr, 16);
+    return 0;
+}
+
 bool continue_call(int listener, uint64_t id) {
     seccomp_notif_resp resp{};
     resp.id = id;
@@ -48,6 +61,22 @@ bool continue_call(int listener, uint64_t id) {
 }
 
 }  // namespace
+
+void pass_signal(pid_t pid, int sig) {
+    bool job_stop = sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+    uint64_t bit = uint64_t(1) << (sig - 1);
+    if (job_stop && !((status_bits(pid, "SigCgt:") | status_bits(pid, "SigIgn:") | status_bits(pid, "SigBlk:")) & bit)) {
+        g_stop_as = sig;
+        ::kill(pid, SIGSTOP);
+        return;
+    }
+    ::kill(pid, sig);
+}
+
+int reported_stop(int stopped_by) {
+    int as = g_stop_as.exchange(0);
+    return stopped_by == SIGSTOP && as ? as : stopped_by;
+}
 
 bool run_with_local_fd(int listener, uint64_t id, int local_fd, int fd) {
     seccomp_notif_addfd add{};
@@ -101,7 +130,7 @@ ForwardedResult LocalHome::execute(const SyscallInfo& row, const ForwardedCall& 
     auto made = call.nr == row.nr ? std::optional<SyscallInfo>(row) : find_syscall(call.nr);
     ForwardedResult res = deputy_.execute(*made, call);
     if (is_restart_code(res.ret))
-        for (int sig : deputy_.pending_signals()) ::kill(remote_, sig);
+        for (int sig : deputy_.pending_signals()) pass_signal(remote_, sig);
     return res;
 }
 
@@ -127,7 +156,15 @@ Supervised supervise(pid_t remote, int listener, Home& home, SuperviseStats* sta
         bool check_home = ready == 0 || std::chrono::steady_clock::now() >= next_home_check;
         if (check_home) {
             next_home_check = std::chrono::steady_clock::now() + std::chrono::milliseconds(20);
-            if (::waitpid(remote, &result.status, WNOHANG) == remote) break;
+            int ws = 0;
+            if (::waitpid(remote, &ws, WNOHANG | WUNTRACED) == remote) {
+                if (WIFSTOPPED(ws)) {
+                    home.stopped(reported_stop(WSTOPSIG(ws)));   // stopped by job control: so is its husk
+                } else {
+                    result.status = ws;
+                    break;
+                }
+            }
             Home::News news = home.news();
             if (news.gone) {
                 ::kill(remote, SIGKILL);
@@ -136,7 +173,7 @@ Supervised supervise(pid_t remote, int listener, Home& home, SuperviseStats* sta
                 break;
             }
             for (int sig : news.signals) {
-                ::kill(remote, sig);
+                pass_signal(remote, sig);
                 ++st.signals;
             }
             if (news.come_home) {

@@ -38,6 +38,8 @@ public:
     // The process waits in mmap of a file it opened at home: when this node has the same
     // file, it maps the local copy (true); false: the call needs home.
     virtual bool map_file(int /*listener*/, uint64_t /*id*/, const uint64_t* /*args*/) { return false; }
+    // The process stopped (job control) with `sig`.
+    virtual void stopped(int /*sig*/) {}
 };
 
 // Puts our `local_fd` at number `fd` in the waiting process (it stands for the file the
@@ -45,6 +47,12 @@ public:
 // the kernel refused the fd; true also when the call was interrupted meanwhile (the
 // process makes it again).
 bool run_with_local_fd(int listener, uint64_t id, int local_fd, int fd);
+
+// Sends a signal from home to the process. A stop signal it does not catch is sent as
+// SIGSTOP: here its process group has no shell and the kernel would drop SIGTSTP, SIGTTIN
+// and SIGTTOU; reported_stop() then gives the signal its parent must see.
+void pass_signal(pid_t pid, int sig);
+int reported_stop(int stopped_by);
 
 enum class ExecOutcome { Execed, Failed, Interrupted };
 // Lets the process make its pending execve itself, watching with ptrace whether the
@@ -63,6 +71,7 @@ public:
     LocalHome(Deputy& d, pid_t remote) : deputy_(d), remote_(remote) {}
     ForwardedResult execute(const SyscallInfo& row, const ForwardedCall& call) override;
     News news() override;
+    void stopped(int sig) override { deputy_.stop_husk(sig); }
 
 private:
     Deputy& deputy_;

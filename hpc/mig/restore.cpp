@@ -152,6 +152,14 @@ public:
         t_.set_xstate(s_.xstate);
     }
 
+    void set_name(const std::string& comm) {
+        std::string name = comm.substr(0, 15);
+        std::vector<uint8_t> bytes(name.begin(), name.end());
+        bytes.push_back(0);
+        t_.write_memory(trampoline_ + kOffAction, bytes);
+        t_.inject(SYS_prctl, PR_SET_NAME, trampoline_ + kOffAction);
+    }
+
     // The filter goes in last of all (every later injected call would stop at it), and
     // only local calls follow: the trampoline's munmap. Returns our copy of the listener.
     int install_filter() {
@@ -255,6 +263,7 @@ void rebuild(Rebuild& r, ImageReader& in, RestoreStats& st, const RestoreOptions
     }
     if (type != Frame::End) throw WireError("image truncated");
     r.restore_kernel_state();
+    if (!opt.comm.empty()) r.set_name(opt.comm);
     if (opt.install_filter) st.listener_fd = r.install_filter();
 }
 

@@ -24,6 +24,8 @@ struct RestoreOptions {
     // Non-zero: the image is of a process caught in fork, vfork or clone; what runs is its
     // child, whose PID at home is this (it is what CLONE_CHILD_SETTID writes).
     pid_t fork_child = 0;
+    // The process's name (comm) where it runs, instead of the stub's; empty: unchanged.
+    std::string comm;
 };
 
 // Reads the whole image from `in` and returns the pid of the running, untraced process.

@@ -224,6 +224,32 @@ long Tracee::inject_checked(const char* what, long nr, uint64_t a1, uint64_t a2,
     return rc;
 }
 
+void Tracee::stop_with(int sig) {
+    if (!site_) throw std::logic_error("no syscall site to park the process at");
+    ::syscall(SYS_tgkill, pid_, pid_, sig);
+    int deliver = 0;
+    for (;;) {
+        user_regs_struct r = registers();
+        r.rip = site_;
+        r.rax = SYS_getppid;
+        r.orig_rax = uint64_t(-1);
+        set_registers(r);
+        if (::ptrace(PTRACE_SYSCALL, pid_, nullptr, (void*)(long(deliver))) != 0) fail("PTRACE_SYSCALL");
+        int status = wait_stop("stopping it");
+        int got = WSTOPSIG(status);
+        if (status >> 16 == PTRACE_EVENT_STOP) return;   // in its group-stop
+        if (got == (SIGTRAP | 0x80)) {                    // the signal was discarded: finish the call
+            if (::ptrace(PTRACE_SYSCALL, pid_, nullptr, nullptr) != 0) fail("PTRACE_SYSCALL");
+            wait_stop("stopping it");
+            return;
+        }
+        deliver = 0;
+        if (status >> 16 != 0) continue;
+        if (got == sig) deliver = sig;
+        else signals_.push_back(got);   // another signal: kept for the deputy, as in inject
+    }
+}
+
 void Tracee::kill_on_our_exit() {
     if (::ptrace(PTRACE_SETOPTIONS, pid_, nullptr, (void*)(PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL)) != 0)
         fail("PTRACE_SETOPTIONS");

@@ -75,6 +75,11 @@ public:
     // Signals that arrived while we ran injected calls, not delivered to the process.
     std::vector<int> take_signals();
 
+    // Makes the process stop with `sig` (a job-control stop its parent sees), never letting
+    // it run its own code: should the kernel discard the signal (an orphaned process group
+    // and SIGTSTP), it only makes a getppid. Needs the signal's default action in place.
+    void stop_with(int sig);
+
     // From now on the process dies if we do (a husk must never run on without its deputy).
     void kill_on_our_exit();
     // Lets the process go with `regs` and stops tracing it.

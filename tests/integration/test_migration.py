@@ -237,6 +237,69 @@ def test_exec_of_a_file_that_differs_on_the_node_runs_at_home(cluster):
     assert "exec of /tmp/xprog goes home: /tmp/xprog differs between home and node 2" in c.log(2)
 
 
+def process_state(c, node, pid):
+    stat = c.exec(node, "cat", f"/proc/{pid}/stat").stdout
+    return stat[stat.rindex(")") + 2]
+
+
+def test_job_control_of_an_away_process_is_seen_by_its_parent(cluster):
+    c = cluster
+    c.exec(1, "rm", "-f", "/tmp/jc.go")
+    job = start(c, 1, f"{PROGS}/jobctl /tmp/jc.go {PROGS}/busyloop > /tmp/jc.out")
+    c.wait_for("the child", lambda: c.exec(1, "cat", "/tmp/jc.out").stdout.startswith("child "))
+    child = int(c.exec(1, "cat", "/tmp/jc.out").stdout.split()[1])
+    tool(c, 1, "migrate", child, 2)
+    remote = [g["pid"] for g in guests(c, 2) if g["home_pid"] == child][0]
+
+    def step(expect):
+        c.exec(1, "touch", "/tmp/jc.go")
+        c.wait_for(expect, lambda: expect in c.exec(1, "cat", "/tmp/jc.out").stdout, timeout=10)
+
+    step("stopped 20")                                     # SIGTSTP: the parent's wait saw it stop
+    assert process_state(c, 2, remote) == "T"              # and it really stopped where it runs
+    step("continued")
+    c.wait_for("it to run again on node 2", lambda: process_state(c, 2, remote) in "RS")
+    assert where(c, child) == 2
+    step("ended signal 15")
+    job.wait(timeout=30)
+
+
+def test_terminal_job_control_of_an_away_foreground_job(cluster):
+    """Ctrl-Z, bg, fg and Ctrl-C in an interactive bash, on a job that runs on node 2."""
+    c = cluster
+    session = f"jobs{os.getpid()}"
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "30",
+                    str(VCLUSTER), "exec", "1", "bash", "--norc", "--noprofile"], check=True)
+
+    def screen():
+        return subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True).stdout
+
+    def keys(*k):
+        subprocess.run(["tmux", "send-keys", "-t", session, *k], check=True)
+    try:
+        keys("PS1='$ '", "Enter")
+        keys(f"{PROGS}/spin 1000000 1000000", "Enter")
+        c.wait_for("the job", lambda: c.exec(1, "pgrep", "-x", "spin", check=False).stdout.strip())
+        pid = int(c.exec(1, "pgrep", "-x", "spin").stdout.split()[0])
+        tool(c, 1, "migrate", pid, 2)
+        remote = [g["pid"] for g in guests(c, 2) if g["home_pid"] == pid][0]
+        assert c.exec(2, "cat", f"/proc/{remote}/comm").stdout.strip() == "spin"
+        keys("C-z")
+        c.wait_for("bash to see the job stopped", lambda: "Stopped" in screen(), timeout=10)
+        assert process_state(c, 2, remote) == "T"
+        keys("bg", "Enter")
+        c.wait_for("the job to run in the background on node 2", lambda: process_state(c, 2, remote) in "RS")
+        keys("fg", "Enter")
+        time.sleep(0.5)
+        keys("C-c")
+        c.wait_for("the job to end", lambda: not alive(c, 1, pid), timeout=10)
+        keys("echo status=$?", "Enter")
+        c.wait_for("bash to report the status", lambda: "status=130" in screen(), timeout=10)
+        c.wait_for("the remote part to end", lambda: guests(c, 2) == [], timeout=10)
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+
+
 SCRIPTS = {
     "python3": "import time\nx = 1\nfor i in range(60):\n    for j in range(20000): x = (x * 1103515245 + 12345) % 2147483648\n"
                "    print(i, x, flush=True)\n    time.sleep(0.05)\n",
