@@ -23,6 +23,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// After a call the next one of a busy process follows within this: waiting for it awake
+// saves a sleep and a wake-up, and costs an idle process nothing.
+constexpr int kNextCallSpinUs = 50;
+
 double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
 
 // Who the process is, for the remote part to run it as.
@@ -252,21 +256,31 @@ void DeputySession::lose_husk() {
 
 DeputySession::Ended DeputySession::serve(int command_fd, const std::function<bool()>& command) {
     auto next_check = Clock::now();
+    bool busy = false;   // just served a call: a busy process sends its next one soon
     for (;;) {
         pollfd p[2] = {{link_->fd(), POLLIN, 0}, {command_fd, POLLIN, 0}};
-        int n = ::poll(p, command_fd >= 0 ? 2 : 1, 20);
+        int n;
+        if (busy && link_->spin_until_readable(kNextCallSpinUs)) {
+            p[0].revents = POLLIN;
+            n = 1;
+        } else {
+            n = ::poll(p, command_fd >= 0 ? 2 : 1, 20);
+        }
+        busy = false;
         bool want_home = false;
         try {
             if (n > 0 && (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
                 Msg type;
                 std::vector<uint8_t> payload;
-                link_->receive(type, payload, 0);
+                link_->receive(type, payload);   // readable: poll said so
                 if (type == Msg::WantHome) {
                     want_home = true;
                 } else if (type == Msg::Exit) {
                     end_husk(int(decode_u32(payload)));
                     return Ended::Exited;
-                } else if (!serve_request(type, payload)) {
+                } else if (serve_request(type, payload)) {
+                    busy = type == Msg::Call;
+                } else {
                     throw omx::WireError(fmt::format("unexpected {} from node {}", to_string(type), node_));
                 }
             }

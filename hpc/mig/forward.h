@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "syscall_table.h"
@@ -83,6 +84,10 @@ private:
     // same open file description, so offsets and flags are shared, and no injection.
     std::optional<ForwardedResult> try_fast(const SyscallInfo& row, const ForwardedCall& call);
     int fd_copy(int husk_fd);   // -1: not eligible (a terminal, a bad fd)
+    // Who the husk is (getppid, getuid, getpgrp, ...): read from its /proc entry, which
+    // is what the call would answer inside it, without an injection.
+    std::optional<ForwardedResult> try_identity(const SyscallInfo& row, const ForwardedCall& call);
+    std::string husk_proc(const char* file, omx::UniqueFd& cached);
     static bool would_block(long nr, int fd, const ForwardedCall& call);
     void forget_fds(const SyscallInfo& row, const ForwardedCall& call, long ret);
 
@@ -92,6 +97,7 @@ private:
     omx::UniqueFd pidfd_;
     std::map<int, omx::UniqueFd> fd_copies_;   // husk fd -> ours (-1 owned = not eligible)
     uint64_t fast_calls_ = 0;
+    omx::UniqueFd stat_fd_, status_fd_;   // the husk's /proc/PID/stat and status, kept open
 };
 
 }  // namespace omx::mig

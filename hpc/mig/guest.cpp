@@ -32,6 +32,9 @@ namespace {
 
 std::atomic<bool> g_want_home{false};
 
+// Most answers come back within this: waiting for them awake saves a sleep and a wake-up.
+constexpr int kAnswerSpinUs = 100;
+
 // A forked child's image waits here for the remote part its deputy's connection starts.
 // /dev/shm: in memory, private to the node, and writable by the process's own uid.
 constexpr const char* kForkImageDir = "/dev/shm";
@@ -72,6 +75,7 @@ public:
     ForwardedResult execute(const SyscallInfo&, const ForwardedCall& call) override {
         try {
             link_.send(Msg::Call, encode_call(call));
+            link_.spin_until_readable(kAnswerSpinUs);
             return decode_result(wait_for(Msg::Result));
         } catch (const LinkClosed&) {
             gone_ = true;

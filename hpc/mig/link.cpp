@@ -9,9 +9,11 @@
 #include <openssl/rand.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include "common/bytes.h"
@@ -22,16 +24,6 @@ namespace {
 
 constexpr size_t kNonce = 16;
 constexpr size_t kMaxBuffers = 6;
-
-void write_all(int fd, const uint8_t* p, size_t n) {
-    while (n > 0) {
-        ssize_t k = ::send(fd, p, n, MSG_NOSIGNAL);
-        if (k < 0 && errno == EINTR) continue;
-        if (k < 0) throw LinkClosed(fmt::format("migration link: {}", std::strerror(errno)));
-        p += k;
-        n -= size_t(k);
-    }
-}
 
 void read_all(int fd, uint8_t* p, size_t n) {
     while (n > 0) {
@@ -269,14 +261,38 @@ void Link::send(Msg type, std::span<const uint8_t> payload) {
     head[0] = uint8_t(type);
     uint32_t len = uint32_t(payload.size());
     std::memcpy(head + 1, &len, 4);   // x86_64 only: little-endian already
-    if (payload.size() < 4096) {
-        std::vector<uint8_t> one(head, head + 5);
-        one.insert(one.end(), payload.begin(), payload.end());
-        write_all(sock_.get(), one.data(), one.size());   // one segment for small messages
-    } else {
-        write_all(sock_.get(), head, 5);
-        write_all(sock_.get(), payload.data(), payload.size());
+    // Head and payload leave in one call, so a small message is one segment and the other
+    // end wakes once.
+    iovec iov[2] = {{head, 5}, {const_cast<uint8_t*>(payload.data()), payload.size()}};
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = payload.empty() ? 1 : 2;
+    size_t left = 5 + payload.size();
+    while (left > 0) {
+        ssize_t k = ::sendmsg(sock_.get(), &msg, MSG_NOSIGNAL);
+        if (k < 0 && errno == EINTR) continue;
+        if (k < 0) throw LinkClosed(fmt::format("migration link: {}", std::strerror(errno)));
+        left -= size_t(k);
+        for (size_t done = size_t(k); done > 0 && msg.msg_iovlen > 0;) {   // skip what went
+            size_t step = std::min(done, msg.msg_iov[0].iov_len);
+            msg.msg_iov[0].iov_base = static_cast<uint8_t*>(msg.msg_iov[0].iov_base) + step;
+            msg.msg_iov[0].iov_len -= step;
+            done -= step;
+            if (msg.msg_iov[0].iov_len == 0) {
+                ++msg.msg_iov;
+                --msg.msg_iovlen;
+            }
+        }
     }
+}
+
+bool Link::spin_until_readable(int us) {
+    auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(us);
+    do {
+        pollfd p{sock_.get(), POLLIN, 0};
+        if (::poll(&p, 1, 0) > 0) return true;
+    } while (std::chrono::steady_clock::now() < until);
+    return false;
 }
 
 bool Link::receive(Msg& type, std::vector<uint8_t>& payload, int timeout_ms) {

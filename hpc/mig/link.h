@@ -110,6 +110,10 @@ public:
     void send(Msg type, std::span<const uint8_t> payload = {});
     // Waits up to `timeout_ms` (-1: forever). False on timeout; LinkClosed when the peer is gone.
     bool receive(Msg& type, std::vector<uint8_t>& payload, int timeout_ms = -1);
+    // Watches the link without sleeping for up to `us` microseconds: true as soon as a
+    // message is there. An answer expected within microseconds is met awake, without the
+    // wake-up of a sleeping process (which on a virtual machine costs tens of µs).
+    bool spin_until_readable(int us);
     // Receives the next message, which must be `want` (else a WireError naming both).
     std::vector<uint8_t> expect(Msg want, int timeout_ms);
 

@@ -89,8 +89,8 @@ def main():
             print(f"  {mib:3d} MiB touched: image {nbytes / 2**20:.1f} MiB, frozen {frozen:.3f} s, total {total:.3f} s, "
                   f"{rate:.0f} MB/s = {rate / raw:.2f} of raw TCP{goal}")
         print("== forwarded system calls over the link (node 2 -> deputy on node 1 -> husk)")
-        native = timed_run(c, "syscall_loop", "2000 0 /tmp/sl-native", False)
-        away = timed_run(c, "syscall_loop", "2000 800 /tmp/sl-away", True)
+        native = timed_run(c, "syscall_loop", "20000 0 /tmp/sl-native", False)
+        away = timed_run(c, "syscall_loop", "20000 800 /tmp/sl-away", True)
         parse = lambda out: {m.group(1): (float(m.group(2)), float(m.group(3)))
                              for m in re.finditer(r"(\w+) median ([\d.]+) p99 ([\d.]+) us", out)}
         n, a = parse(native), parse(away)
