@@ -57,7 +57,28 @@ std::string read_line(int fd, int timeout_ms) {
     }
 }
 
+std::string read_line_exactly(int fd, int timeout_ms) {
+    std::string line;
+    for (char c = 0; line.size() < 65536;) {
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, timeout_ms) != 1) throw std::runtime_error("omxd did not answer");
+        if (::recv(fd, &c, 1, 0) != 1) throw std::runtime_error("omxd closed the control connection");
+        if (c == '\n') return line;
+        line += c;
+    }
+    throw std::runtime_error("omxd sent an overlong reply");
+}
+
 }  // namespace
+
+UniqueFd open_channel(const nlohmann::json& hello, const std::string& path, int timeout_ms) {
+    UniqueFd fd = connect_unix(path);
+    send_all(fd.get(), hello.dump() + "\n");
+    auto reply = nlohmann::json::parse(read_line_exactly(fd.get(), timeout_ms), nullptr, false);
+    if (reply.is_discarded() || !reply.is_object()) throw std::runtime_error("omxd sent a malformed reply");
+    if (!reply.value("ok", false)) throw CommandError(reply.value("error", std::string("refused")));
+    return fd;
+}
 
 nlohmann::json call(const nlohmann::json& request, const std::string& path, int timeout_ms) {
     UniqueFd fd = connect_unix(path);

@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "fd.h"
+
 namespace omx::control {
 
 inline constexpr const char* kDefaultSocket = "/run/omxd/control.sock";
@@ -25,5 +27,10 @@ struct CommandError : std::runtime_error {
 // Sends one request and returns the response object (whose "ok" is true).
 nlohmann::json call(const nlohmann::json& request, const std::string& path = socket_path(),
                     int timeout_ms = 15000);
+
+// Sends `hello` (a request omxd turns into a channel: "deputy", "guest") and returns the
+// connection once omxd said ok; from then on it carries JSON lines both ways. Reads
+// nothing past the reply, so no line omxd sends next is lost.
+UniqueFd open_channel(const nlohmann::json& hello, const std::string& path, int timeout_ms = 2000);
 
 }  // namespace omx::control

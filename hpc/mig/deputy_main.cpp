@@ -8,15 +8,22 @@
 #include <arpa/inet.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <cstring>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <utility>
 
 #include "checkpoint.h"
+#include "common/control.h"
+#include "common/fd.h"
 #include "deputy_session.h"
 
 using namespace omx::mig;
@@ -26,19 +33,25 @@ namespace {
 
 class Control {
 public:
-    explicit Control(int fd) : fd_(fd) {}
-    int fd() const { return fd_; }
+    Control(int fd, std::string omxd_socket)
+        : fd_(fd), standalone_(fd < 0), socket_path_(std::move(omxd_socket)) {}
+    int fd() const { return fd_.get(); }
+
     void report(const json& j) {
         std::string line = j.dump() + "\n";
-        int out = fd_ >= 0 ? fd_ : 1;
-        if (::write(out, line.data(), line.size()) < 0) fd_ = fd_ >= 0 ? -1 : fd_;   // omxd gone: carry on
+        if (standalone_) {
+            if (::write(1, line.data(), line.size()) < 0) {}
+        } else if (fd_ && ::write(fd_.get(), line.data(), line.size()) < 0) {
+            lose();   // omxd went away: the process is served on; reports wait for the next omxd
+        }
     }
+
     // The next complete command line, if one is waiting (call when the fd is readable).
     std::optional<json> command() {
         char buf[4096];
-        ssize_t n = ::read(fd_, buf, sizeof buf);
+        ssize_t n = fd_ ? ::read(fd_.get(), buf, sizeof buf) : -1;
         if (n <= 0) {
-            fd_ = -1;   // omxd went away: the process is served on, just without commands
+            lose();
             return std::nullopt;
         }
         pending_.append(buf, size_t(n));
@@ -53,10 +66,40 @@ public:
         }
     }
 
+    // After an omxd restart: finds the new omxd (at most once a second) and reports back
+    // with `who`, so that where/migrate/bring know this process again.
+    void find_omxd(const json& who) {
+        auto now = std::chrono::steady_clock::now();
+        if (standalone_ || fd_ || socket_path_.empty() || now < next_try_) return;
+        next_try_ = now + std::chrono::seconds(1);
+        try {
+            fd_ = omx::control::open_channel(who, socket_path_);
+        } catch (const std::exception&) {
+            // not back yet: next second
+        }
+    }
+
 private:
-    int fd_;
+    void lose() {
+        fd_.reset();
+        pending_.clear();
+    }
+
+    omx::UniqueFd fd_;
+    bool standalone_;   // started by hand: reports go to stdout
+    std::string socket_path_;
     std::string pending_;
+    std::chrono::steady_clock::time_point next_try_{};
 };
+
+std::string command_line_of(pid_t pid) {
+    std::ifstream in(fmt::format("/proc/{}/cmdline", pid));
+    std::string cmd((std::istreambuf_iterator<char>(in)), {});
+    for (auto& ch : cmd)
+        if (ch == '\0') ch = ' ';
+    while (!cmd.empty() && cmd.back() == ' ') cmd.pop_back();
+    return cmd;
+}
 
 Target parse_target(uint16_t id, const std::string& address, uint16_t port) {
     Target t;
@@ -81,16 +124,21 @@ int main(int argc, char** argv) {
     app.add_option("--home-id", home_id, "this node's id")->required();
     app.add_option("--key", key_file, "cluster key file")->capture_default_str();
     app.add_option("--control-fd", control_fd, "omxd's channel: reports out, commands in");
+    std::string omxd_socket;
+    app.add_option("--omxd-socket", omxd_socket, "omxd's control socket, to report back after its restart");
     std::string fork_token;
     app.add_option("--fork-token", fork_token, "adopt the forked child the target holds under this token");
     app.add_option("--dead-after", dead_after_ms, "ms after which a silent target is lost")->capture_default_str();
     CLI11_PARSE(app, argc, argv);
     ::signal(SIGPIPE, SIG_IGN);
-    Control control(control_fd);
+    Control control(control_fd, omxd_socket);
+    std::string command_now = command_line_of(pid);
+    uint32_t moves = 0;
     try {
         auto key = omx::ClusterKey::load(key_file);
         DeputySession session(pid, key, uint16_t(home_id), dead_after_ms);
         session.on_exec([&](const std::string& command) {
+            command_now = command;
             control.report({{"event", "exec"}, {"pid", pid}, {"command", command}});
         });
         std::string here_address = address;   // where the process runs now
@@ -113,6 +161,7 @@ int main(int argc, char** argv) {
             try {
                 MigrationFigures f = fork_token.empty() ? session.migrate_out(target)
                                                         : session.adopt(target, std::exchange(fork_token, {}));
+                ++moves;
                 control.report({{"event", "arrived"}, {"pid", pid}, {"node", target.id}, {"frozen_ms", f.frozen_ms},
                                 {"total_ms", f.total_ms}, {"bytes", f.image_bytes}});
             } catch (const CantMove& e) {
@@ -137,7 +186,11 @@ int main(int argc, char** argv) {
                 }
                 return what == "home" || what == "goto";
             };
-            switch (session.serve(control.fd(), command)) {
+            auto report_back = [&] {
+                control.find_omxd({{"cmd", "deputy"}, {"pid", pid}, {"node", session.where()}, {"nmigs", moves},
+                                   {"command", command_now}});
+            };
+            switch (session.serve([&] { return control.fd(); }, command, report_back)) {
                 case DeputySession::Ended::Exited:
                     control.report({{"event", "ended"}, {"pid", pid}, {"status", session.end_status()}});
                     return 0;
@@ -148,6 +201,7 @@ int main(int argc, char** argv) {
                     control.report({{"event", "killed"}, {"pid", pid}});
                     return 0;
                 case DeputySession::Ended::CameHome:
+                    ++moves;
                     control.report({{"event", "home"}, {"pid", pid}, {"from", target.id}});
                     break;
             }

@@ -254,10 +254,12 @@ void DeputySession::lose_husk() {
     forget_process();
 }
 
-DeputySession::Ended DeputySession::serve(int command_fd, const std::function<bool()>& command) {
+DeputySession::Ended DeputySession::serve(const std::function<int()>& command_fd_now, const std::function<bool()>& command,
+                                          const std::function<void()>& tick) {
     auto next_check = Clock::now();
     bool busy = false;   // just served a call: a busy process sends its next one soon
     for (;;) {
+        int command_fd = command_fd_now();
         pollfd p[2] = {{link_->fd(), POLLIN, 0}, {command_fd, POLLIN, 0}};
         int n;
         if (busy && link_->spin_until_readable(kNextCallSpinUs)) {
@@ -284,12 +286,11 @@ DeputySession::Ended DeputySession::serve(int command_fd, const std::function<bo
                     throw omx::WireError(fmt::format("unexpected {} from node {}", to_string(type), node_));
                 }
             }
-            if (n > 0 && command_fd >= 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
-                if (command()) want_home = true;
-                if (p[1].revents & (POLLHUP | POLLERR)) command_fd = -1;   // omxd is gone: serve on without it
-            }
+            if (n > 0 && command_fd >= 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR)))
+                if (command()) want_home = true;   // a closed channel: command() lets it go
             if (n == 0 || Clock::now() >= next_check) {
                 next_check = Clock::now() + std::chrono::milliseconds(20);
+                if (tick) tick();
                 if (!deputy_->husk_alive()) {
                     forget_process();
                     return Ended::HuskGone;

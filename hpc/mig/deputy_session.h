@@ -56,8 +56,10 @@ public:
     enum class Ended { Exited, NodeLost, HuskGone, CameHome };
     // Serves the away process until it ends, its node is lost, the husk is killed, or
     // `command` (polled between calls, at most every 20 ms) returns true: come home.
-    // `command_fd` (or -1) wakes the loop when a command may be waiting.
-    Ended serve(int command_fd, const std::function<bool()>& command);
+    // `command_fd()` (or -1) wakes the loop when a command may be waiting; `tick` runs at
+    // every look at the husk (every 20 ms at most).
+    Ended serve(const std::function<int()>& command_fd, const std::function<bool()>& command,
+                const std::function<void()>& tick = {});
 
     // Brings the process home into its husk. False (with `why`) when it could not: it
     // then runs on where it was.

@@ -70,7 +70,7 @@ void sweep_stale_fork_images() {
 // home arrive between them.
 class LinkHome : public Home {
 public:
-    LinkHome(Link& link, pid_t remote) : link_(link), remote_(remote) {}
+    LinkHome(Link& link, pid_t remote, std::function<void()> tick) : link_(link), remote_(remote), tick_(std::move(tick)) {}
 
     ForwardedResult execute(const SyscallInfo&, const ForwardedCall& call) override {
         try {
@@ -137,6 +137,7 @@ public:
     void home_refused() { refused_home_ = true; }
 
     News news() override {
+        if (tick_) tick_();
         News n;
         try {
             if (g_want_home.exchange(false) && !asked_) {
@@ -256,6 +257,7 @@ private:
 
     Link& link_;
     pid_t remote_;
+    std::function<void()> tick_;
     bool gone_ = false, come_home_ = false, asked_ = false, refused_home_ = false, forks_here_ = true;
 };
 
@@ -331,7 +333,7 @@ int serve_guest(Link& link, const ClusterKey& key, const GuestOptions& opt) {
     }
     link.send(Msg::Arrived, encode_u32(uint32_t(remote)));
     if (opt.report) opt.report("arrived", req, remote);
-    LinkHome home(link, remote);
+    LinkHome home(link, remote, opt.tick);
     for (;;) {
         Supervised end = supervise(remote, listener.get(), home);
         if (end.outcome == Outcome::Exited) {

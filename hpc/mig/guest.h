@@ -20,6 +20,8 @@ struct GuestOptions {
     int handshake_timeout_ms = 5000;
     // Events for omxd, one line each: arrived, left, ended.
     std::function<void(const std::string& event, const MigrationRequest& who, pid_t local_pid)> report;
+    // Runs between the process's calls, at most every 20 ms (finding omxd again after its restart).
+    std::function<void()> tick;
 };
 
 // Set (from a signal handler) when this node wants its guest gone: expel.

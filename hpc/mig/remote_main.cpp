@@ -6,21 +6,64 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <cstring>
 #include <iostream>
 
+#include "common/control.h"
+#include "common/fd.h"
 #include "guest.h"
 #include "restore.h"
 
 using namespace omx::mig;
 
-static void write_event(int fd, const nlohmann::json& j) {
-    if (fd < 0) return;
-    std::string line = j.dump() + "\n";
-    if (::write(fd, line.data(), line.size()) < 0) {}   // omxd gone: the process runs on regardless
-}
+namespace {
+
+// omxd's events channel, and finding omxd again after its restart: the new omxd learns
+// of the guest from us (for `processes`, mps, expel).
+class Reporter {
+public:
+    Reporter(int fd, std::string omxd_socket) : fd_(fd), socket_path_(std::move(omxd_socket)) {}
+
+    void event(const nlohmann::json& j) {
+        if (j.value("event", "") == "arrived") {
+            who_ = j;
+            who_["cmd"] = "guest";
+        }
+        std::string line = j.dump() + "\n";
+        if (fd_ && ::write(fd_.get(), line.data(), line.size()) < 0) fd_.reset();   // the process runs on regardless
+    }
+
+    void find_omxd() {
+        auto now = std::chrono::steady_clock::now();
+        if (who_.is_null() || socket_path_.empty() || now < next_try_) return;
+        next_try_ = now + std::chrono::seconds(1);
+        if (fd_) {   // still there? a closed channel reads as end of file
+            pollfd p{fd_.get(), POLLIN, 0};
+            char c;
+            if (::poll(&p, 1, 0) == 0 || ::recv(fd_.get(), &c, 1, MSG_DONTWAIT | MSG_PEEK) != 0) return;
+            fd_.reset();
+        }
+        try {
+            fd_ = omx::control::open_channel(who_, socket_path_);
+        } catch (const std::exception&) {
+            // not back yet: next second
+        }
+    }
+
+private:
+    omx::UniqueFd fd_;
+    std::string socket_path_;
+    nlohmann::json who_;
+    std::chrono::steady_clock::time_point next_try_{};
+};
+
+}  // namespace
 
 int main(int argc, char** argv) {
     CLI::App app{"omx-remote: the remote part of one migrated process (started by omxd)", "omx-remote"};
@@ -32,19 +75,23 @@ int main(int argc, char** argv) {
     app.add_option("--key", key_file, "cluster key file")->capture_default_str();
     app.add_option("--refuse", opt.refuse, "refuse the process with this reason (the node is blocked)");
     app.add_option("--restorer", opt.restorer_path, "restorer stub (default: next to this program)");
+    std::string omxd_socket;
+    app.add_option("--omxd-socket", omxd_socket, "omxd's control socket, to report back after its restart");
     CLI11_PARSE(app, argc, argv);
     if (opt.restorer_path.empty()) opt.restorer_path = default_restorer_path();
     struct sigaction sa {};
     sa.sa_handler = [](int) { request_guest_home(); };
     ::sigaction(SIGTERM, &sa, nullptr);
     ::signal(SIGPIPE, SIG_IGN);
+    if (events_fd >= 0) ::fcntl(events_fd, F_SETFD, FD_CLOEXEC);   // not for the process
+    Reporter reporter(events_fd, omxd_socket);
     opt.report = [&](const std::string& event, const MigrationRequest& who, pid_t local) {
-        write_event(events_fd, {{"event", event}, {"home", who.home}, {"home_pid", who.pid}, {"pid", local},
-                                {"uid", who.uid}, {"comm", who.comm}});
+        reporter.event({{"event", event}, {"home", who.home}, {"home_pid", who.pid}, {"pid", local},
+                        {"uid", who.uid}, {"comm", who.comm}});
     };
+    opt.tick = [&] { reporter.find_omxd(); };
     // Not for the process: the restorer stub is exec'd from here.
     ::fcntl(sock_fd, F_SETFD, FD_CLOEXEC);
-    if (events_fd >= 0) ::fcntl(events_fd, F_SETFD, FD_CLOEXEC);
     try {
         auto key = omx::ClusterKey::load(key_file);
         Link link{omx::UniqueFd(sock_fd)};

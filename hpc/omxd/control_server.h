@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <functional>
+#include <map>
 #include <string>
 
 namespace omx {
@@ -21,6 +22,12 @@ public:
     void start();
     void stop();
 
+    // A request with this "cmd" from root turns its connection into a long-lived channel:
+    // the socket goes to `take` (with the peer's pid) and the server stops reading it.
+    using ChannelTaker = std::function<void(const nlohmann::json& req, pid_t peer,
+                                            boost::asio::local::stream_protocol::socket sock)>;
+    void on_channel(const std::string& cmd, ChannelTaker take) { channels_[cmd] = std::move(take); }
+
 private:
     boost::asio::awaitable<void> accept_loop();
     boost::asio::awaitable<void> session(boost::asio::local::stream_protocol::socket sock);
@@ -28,6 +35,7 @@ private:
     boost::asio::io_context& io_;
     std::string path_;
     Handler handler_;
+    std::map<std::string, ChannelTaker> channels_;
     boost::asio::local::stream_protocol::acceptor acceptor_;
 };
 

@@ -150,6 +150,12 @@ void Daemon::start() {
     std::string ctl = opt_.control_socket.empty() ? opt_.run_dir + "/control.sock" : opt_.control_socket;
     control_ = std::make_unique<ControlServer>(
         io_, ctl, [this](const nlohmann::json& req, uid_t uid) { return handle(req, uid); });
+    control_->on_channel("deputy", [this](const nlohmann::json& req, pid_t peer, asio::local::stream_protocol::socket sock) {
+        if (migrations_) migrations_->adopt_deputy(req, peer, std::move(sock));
+    });
+    control_->on_channel("guest", [this](const nlohmann::json& req, pid_t peer, asio::local::stream_protocol::socket sock) {
+        if (migrations_) migrations_->adopt_guest(req, peer, std::move(sock));
+    });
     control_->start();
     if (opt_.metrics_port) {
         metrics_ = std::make_unique<MetricsServer>(io_, opt_.metrics_address, opt_.metrics_port,
@@ -183,6 +189,7 @@ void Daemon::start_migrations() {
     ctx.key_file = opt_.key_file;
     ctx.migration_port = opt_.migration_port;
     ctx.dead_after_ms = int(opt_.down_timeout.count());
+    ctx.control_socket = opt_.control_socket.empty() ? opt_.run_dir + "/control.sock" : opt_.control_socket;
     ctx.self = [this] { return table_.self(); };
     ctx.blocked = [this] { return admin_.block; };
     ctx.reachable = [this](uint16_t id) -> std::variant<uint32_t, std::string> {

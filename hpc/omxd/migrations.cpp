@@ -103,6 +103,10 @@ awaitable<std::optional<json>> next_line(local::socket& sock, asio::streambuf& b
 
 }  // namespace
 
+namespace {
+void send_line(local::socket& s, const json& j);
+}  // namespace
+
 struct Migrations::Deputy {
     pid_t process = 0;       // the migrated process (home PID)
     pid_t helper = 0;        // omx-deputy
@@ -172,6 +176,7 @@ awaitable<void> Migrations::accept_loop() {
         }
         std::vector<std::string> argv = {helper_path("omx-remote"), "--socket-fd", "3", "--events-fd", "4",
                                          "--key", ctx_.key_file};
+        if (!ctx_.control_socket.empty()) argv.insert(argv.end(), {"--omxd-socket", ctx_.control_socket});
         if (ctx_.blocked()) argv.insert(argv.end(), {"--refuse", fmt::format("node {} is blocked", ctx_.self())});
         auto g = std::make_shared<Guest>();
         try {
@@ -231,6 +236,7 @@ std::shared_ptr<Migrations::Deputy> Migrations::spawn_deputy(pid_t pid, uint16_t
                                      "--address", format_ipv4(address), "--port", std::to_string(ctx_.migration_port),
                                      "--home-id", std::to_string(ctx_.self()), "--key", ctx_.key_file,
                                      "--control-fd", "3", "--dead-after", std::to_string(ctx_.dead_after_ms)};
+    if (!ctx_.control_socket.empty()) argv.insert(argv.end(), {"--omxd-socket", ctx_.control_socket});
     if (!fork_token.empty()) argv.insert(argv.end(), {"--fork-token", fork_token});
     std::tie(d->helper, d->sock) = start_helper(io_, argv, {}, 3);
     d->wake = std::make_unique<asio::steady_timer>(io_);
@@ -303,6 +309,50 @@ void Migrations::adopt_forked_child(pid_t parent, const json& ev) {
         spdlog::error("migration: cannot start the deputy of child {}: {}", child, e.what());
         ::kill(child, SIGKILL);
     }
+}
+
+void Migrations::adopt_deputy(const json& req, pid_t helper, local::socket sock) {
+    pid_t pid = req.value("pid", 0);
+    auto node = uint16_t(req.value("node", 0));
+    auto refuse = [&](const std::string& why) {
+        send_line(sock, {{"ok", false}, {"error", why}});
+        spdlog::warn("migration: deputy {} of process {} not taken back: {}", helper, pid, why);
+    };
+    if (pid <= 0 || node == 0) return refuse("a deputy names its process and the node it runs on");
+    if (auto it = deputies_.find(pid); it != deputies_.end() && it->second->helper != helper)
+        return refuse(fmt::format("process {} already has a deputy", pid));
+    auto d = std::make_shared<Deputy>();
+    d->process = pid;
+    d->helper = helper;
+    d->node = node;
+    d->sock = std::make_unique<local::socket>(std::move(sock));
+    d->wake = std::make_unique<asio::steady_timer>(io_);
+    Known& k = known_[pid];
+    k.where = node;
+    k.nmigs = std::max<uint32_t>(k.nmigs, req.value("nmigs", 0u));
+    if (k.command.empty()) k.command = req.value("command", "");
+    deputies_[pid] = d;
+    send_line(*d->sock, {{"ok", true}});
+    spdlog::info("migration: the deputy of process {} (on node {}) reported back", pid, node);
+    asio::co_spawn(io_, deputy_reader(d), asio::detached);
+}
+
+void Migrations::adopt_guest(const json& req, pid_t helper, local::socket sock) {
+    if (guests_.count(helper) || req.value("home_pid", 0) <= 0) {
+        send_line(sock, {{"ok", false}, {"error", "not a remote part we can take back"}});
+        return;
+    }
+    auto g = std::make_shared<Guest>();
+    g->helper = helper;
+    g->sock = std::make_unique<local::socket>(std::move(sock));
+    g->info = req;
+    g->info.erase("cmd");
+    g->info["event"] = "arrived";
+    guests_[helper] = g;
+    send_line(*g->sock, {{"ok", true}});
+    spdlog::info("migration: the remote part of process {} of node {} reported back", req.value("home_pid", 0),
+                 req.value("home", 0));
+    asio::co_spawn(io_, guest_reader(g), asio::detached);
 }
 
 awaitable<json> Migrations::next_event(std::shared_ptr<Deputy> d, std::chrono::milliseconds timeout) {

@@ -27,6 +27,7 @@ struct MigrationContext {
     std::function<std::variant<uint32_t, std::string>(uint16_t)> reachable;
     std::function<std::optional<uint16_t>(uint16_t exclude)> least_loaded;
     std::function<bool()> blocked;   // this node takes no guests
+    std::string control_socket;      // where a deputy finds us again after our restart
 };
 
 class Migrations {
@@ -41,6 +42,11 @@ public:
     nlohmann::json process(pid_t pid) const;          // where, nmigs, lock, cantmove
     nlohmann::json set_lock(pid_t pid, bool lock, uid_t uid);
     nlohmann::json processes() const;                 // away processes and guests (mps, mtop)
+    // A deputy started by an earlier omxd (we restarted) reports back: its connection to
+    // the control socket becomes its channel.
+    void adopt_deputy(const nlohmann::json& req, pid_t helper, boost::asio::local::stream_protocol::socket sock);
+    // Likewise a remote part started by an earlier omxd, for its guest.
+    void adopt_guest(const nlohmann::json& req, pid_t helper, boost::asio::local::stream_protocol::socket sock);
     boost::asio::awaitable<nlohmann::json> expel();   // guests sent home; waits
     boost::asio::awaitable<nlohmann::json> bring();   // own processes brought home; waits
 

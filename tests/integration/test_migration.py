@@ -429,7 +429,7 @@ def test_target_lost_mid_transfer_leaves_the_process_at_home(cluster):
 
 def test_omxd_crash_on_the_target_does_not_touch_its_guest(cluster):
     c = cluster
-    start(c, 1, f"{PROGS}/checksum 40 50 > /tmp/crash.out & echo $! > /tmp/crash.pid; wait")
+    start(c, 1, f"{PROGS}/checksum 400 50 > /tmp/crash.out & echo $! > /tmp/crash.pid; wait")
     pid = pid_in(c, 1, "/tmp/crash.pid")
     tool(c, 1, "migrate", pid, 2)
     c.kill(2)   # omxd only: the remote part and the process are not omxd's to lose
@@ -441,7 +441,11 @@ def test_omxd_crash_on_the_target_does_not_touch_its_guest(cluster):
     finally:
         c.revive(2)
         c.wait_for("the cluster to converge again", c.all_converged, timeout=20)
+    # The new omxd on node 2 learns of its guest from the remote part, which reports back.
+    c.wait_for("the remote part to report back", lambda: [g["home_pid"] for g in guests(c, 2)] == [pid])
+    assert alive(c, 1, pid)
     c.exec(1, "kill", "-9", pid)
+    c.wait_for("the guest on node 2 to go", lambda: guests(c, 2) == [], timeout=10)
 
 
 def cpu_seconds(c, node, pid):
@@ -449,7 +453,7 @@ def cpu_seconds(c, node, pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def test_omxd_crash_at_home_leaves_the_away_process_and_its_deputy_quiet(cluster):
+def test_omxd_crash_at_home_leaves_the_away_process_quiet_and_its_deputy_reports_back(cluster):
     c = cluster
     start(c, 1, f"{PROGS}/checksum 60 50 > /tmp/hc.out & echo $! > /tmp/hc.pid; wait")
     pid = pid_in(c, 1, "/tmp/hc.pid")
@@ -465,6 +469,13 @@ def test_omxd_crash_at_home_leaves_the_away_process_and_its_deputy_quiet(cluster
     finally:
         c.revive(1)
         c.wait_for("the cluster to converge again", c.all_converged, timeout=20)
+    # The new omxd learns of the away process from its deputy, which reports back.
+    c.wait_for("the deputy to report back", lambda: where(c, pid) == 2, timeout=10)
+    assert f"the deputy of process {pid} (on node 2) reported back" in c.log(1)
+    mps = tool(c, 1, "mps", pid).stdout.splitlines()[1].split()
+    assert mps[0] == str(pid) and mps[2] == "2" and "checksum" in mps[5]
+    tool(c, 1, "migrate", pid, "home")
+    assert where(c, pid) == 0 and alive(c, 1, pid)
     c.exec(1, "kill", "-9", pid)
     c.wait_for("the guest on node 2 to go", lambda: guests(c, 2) == [], timeout=10)
 
