@@ -85,41 +85,111 @@ namespace {
 
 // readv/writev as one read/write of the pieces put end to end: the same bytes in the same
 // order, and for a pipe a writev of up to PIPE_BUF bytes stays atomic.
-ForwardedCall gather_vectored(const SyscallInfo& row, const uint64_t args[6], const ProcessMemory& mem) {
+// The pieces an iovec array names, read (for sending) or noted (for receiving into).
+// Too many pieces is `too_many` (readv: EINVAL, sendmsg: EMSGSIZE), as the kernel says.
+uint64_t gather_iov(uint64_t iov, uint64_t count, bool sending, const ProcessMemory& mem, ForwardedCall& call,
+                    std::vector<uint8_t>& data, int too_many) {
     constexpr uint64_t kIovMax = 1024, kMaxBytes = 64ull << 20;
-    if (args[2] > kIovMax) throw std::system_error(EINVAL, std::generic_category());
-    ForwardedCall call;
-    bool writing = row.nr == SYS_writev;
-    call.nr = writing ? SYS_write : SYS_read;
-    call.args[0] = args[0];
-    auto raw = mem.read(args[1], args[2] * 16);
+    if (count > kIovMax) throw std::system_error(too_many, std::generic_category());
+    auto raw = count ? mem.read(iov, count * 16) : std::vector<uint8_t>{};
     uint64_t total = 0;
-    std::vector<uint8_t> data;
-    for (uint64_t k = 0; k < args[2]; ++k) {
+    for (uint64_t k = 0; k < count; ++k) {
         uint64_t base, len;
         std::memcpy(&base, raw.data() + 16 * k, 8);
         std::memcpy(&len, raw.data() + 16 * k + 8, 8);
         if (len > kMaxBytes || total + len > kMaxBytes) throw std::system_error(EINVAL, std::generic_category());
         total += len;
         if (!len) continue;
-        if (writing) {
+        if (sending) {
             auto piece = mem.read(base, len);
             data.insert(data.end(), piece.begin(), piece.end());
         } else {
             call.iov.emplace_back(base, len);
         }
     }
+    return total;
+}
+
+ForwardedCall gather_vectored(const SyscallInfo& row, const uint64_t args[6], const ProcessMemory& mem) {
+    ForwardedCall call;
+    bool writing = row.nr == SYS_writev;
+    call.nr = writing ? SYS_write : SYS_read;
+    call.args[0] = args[0];
+    std::vector<uint8_t> data;
+    call.args[2] = gather_iov(args[1], args[2], writing, mem, call, data, EINVAL);
     call.args[1] = 1;   // a non-null buffer; the deputy places it
-    call.args[2] = total;
     if (writing) call.in[1] = std::move(data);
-    else call.out_size[1] = total;
+    else call.out_size[1] = call.args[2];
     return call;
+}
+
+// sendmsg/recvmsg without control data travel as sendto/recvfrom of the pieces put end to
+// end; recvmsg's name length is written back in place (recvfrom's addrlen points into the
+// process's msghdr), its control length and flags come back zero. Control data (passing
+// fds, credentials) cannot travel yet.
+ForwardedCall gather_message(const SyscallInfo& row, const uint64_t args[6], const ProcessMemory& mem) {
+    constexpr uint64_t kOffNameLen = 8, kOffControlLen = 40, kOffFlags = 48;
+    auto raw = mem.read(args[1], 56);
+    uint64_t name, iov, iovlen, control, controllen;
+    uint32_t namelen;
+    std::memcpy(&name, raw.data(), 8);
+    std::memcpy(&namelen, raw.data() + kOffNameLen, 4);
+    std::memcpy(&iov, raw.data() + 16, 8);
+    std::memcpy(&iovlen, raw.data() + 24, 8);
+    std::memcpy(&control, raw.data() + 32, 8);
+    std::memcpy(&controllen, raw.data() + kOffControlLen, 8);
+    bool sending = row.nr == SYS_sendmsg;
+    if (control && controllen && sending)
+        throw std::invalid_argument("sendmsg with control data (fd passing) cannot be forwarded");
+    ForwardedCall call;
+    call.nr = sending ? SYS_sendto : SYS_recvfrom;
+    call.args[0] = args[0];
+    call.args[1] = 1;   // a non-null buffer; the deputy places it
+    call.args[3] = args[2];
+    std::vector<uint8_t> data;
+    call.args[2] = gather_iov(iov, iovlen, sending, mem, call, data, EMSGSIZE);
+    if (sending) {
+        call.in[1] = std::move(data);
+        if (name) {
+            call.in[4] = mem.read(name, std::min<uint32_t>(namelen, 128));
+            call.args[4] = 1;
+            call.args[5] = call.in[4].size();
+        }
+        return call;
+    }
+    call.out_size[1] = call.args[2];
+    if (name) {
+        call.args[4] = name;
+        call.out_size[4] = std::min<uint32_t>(namelen, 128);
+        call.args[5] = args[1] + kOffNameLen;
+        call.in[5] = mem.read(call.args[5], 4);
+        call.out_size[5] = 4;
+    }
+    call.also_write.emplace_back(args[1] + kOffControlLen, std::vector<uint8_t>(8, 0));
+    call.also_write.emplace_back(args[1] + kOffFlags, std::vector<uint8_t>(4, 0));
+    return call;
+}
+
+// accept, getsockname, recvfrom, ...: an address buffer whose size the next argument (a
+// value-result length) gives; no more than that may be written back into the process.
+void clamp_address_out(const SyscallInfo& row, ForwardedCall& call) {
+    for (int i = 0; i + 1 < 6; ++i) {
+        const ArgSpec& a = row.args[size_t(i)];
+        const ArgSpec& len = row.args[size_t(i) + 1];
+        if (a.kind != Arg::OutFixed || len.kind != Arg::InOutFixed || len.size != 4) continue;
+        auto at = call.in.find(i + 1);
+        if (!call.out_size.count(i) || at == call.in.end() || at->second.size() != 4) continue;
+        uint32_t room;
+        std::memcpy(&room, at->second.data(), 4);
+        call.out_size[i] = std::min<uint64_t>(call.out_size[i], room);
+    }
 }
 
 }  // namespace
 
 ForwardedCall gather(const SyscallInfo& row, const uint64_t args[6], const ProcessMemory& mem) {
     if (row.nr == SYS_readv || row.nr == SYS_writev) return gather_vectored(row, args, mem);
+    if (row.nr == SYS_sendmsg || row.nr == SYS_recvmsg) return gather_message(row, args, mem);
     ForwardedCall call;
     call.nr = row.nr;
     std::copy(args, args + 6, call.args);
@@ -153,24 +223,26 @@ ForwardedCall gather(const SyscallInfo& row, const uint64_t args[6], const Proce
             default: break;
         }
     }
+    clamp_address_out(row, call);
     return call;
 }
 
 void scatter(const ForwardedCall& call, const ForwardedResult& res, ProcessMemory& mem) {
-    if (!call.iov.empty()) {
-        auto it = res.out.find(1);
-        if (it == res.out.end()) return;
-        size_t at = 0;
-        for (const auto& [base, len] : call.iov) {
-            if (at >= it->second.size()) break;
-            size_t n = std::min<size_t>(len, it->second.size() - at);
-            mem.write(base, std::vector<uint8_t>(it->second.begin() + long(at), it->second.begin() + long(at + n)));
-            at += n;
+    for (const auto& [i, bytes] : res.out) {
+        if (i == 1 && !call.iov.empty()) {   // spread over the process's own pieces
+            size_t at = 0;
+            for (const auto& [base, len] : call.iov) {
+                if (at >= bytes.size()) break;
+                size_t n = std::min<size_t>(len, bytes.size() - at);
+                mem.write(base, std::vector<uint8_t>(bytes.begin() + long(at), bytes.begin() + long(at + n)));
+                at += n;
+            }
+        } else if (call.args[i]) {
+            mem.write(call.args[i], bytes);
         }
-        return;
     }
-    for (const auto& [i, bytes] : res.out)
-        if (call.args[i]) mem.write(call.args[i], bytes);
+    if (res.ret >= 0)
+        for (const auto& [addr, bytes] : call.also_write) mem.write(addr, bytes);
 }
 
 Deputy::Deputy(Tracee& husk) : husk_(husk), pidfd_(int(::syscall(SYS_pidfd_open, husk.pid(), 0))) {

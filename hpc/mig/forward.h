@@ -25,6 +25,9 @@ struct ForwardedCall {
     // Remote side only, never sent: readv/writev travel as one read/write, and the bytes
     // read are spread back over these (address, length) pieces.
     std::vector<std::pair<uint64_t, uint64_t>> iov;
+    // Remote side only: bytes written into the process after a successful call (recvmsg's
+    // msg_controllen and msg_flags, which recvfrom does not know about).
+    std::vector<std::pair<uint64_t, std::vector<uint8_t>>> also_write;
 };
 
 struct ForwardedResult {

@@ -139,6 +139,41 @@ def test_tcp_client_keeps_its_connection_home(cluster):
     assert c.exec(1, "cat", "/tmp/tcp.out").stdout.splitlines() == [f"LINE {i}" for i in range(60)]
 
 
+UDP_ECHO_SERVER = """
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 7008))
+while True:
+    data, peer = s.recvfrom(4096)
+    s.sendto(data.upper(), peer)
+"""
+UDP_MSG_CLIENT = """
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(60):
+    s.sendmsg([b"dgram ", b"%d" % i], [], 0, ("127.0.0.1", 7008))
+    data, anc, flags, peer = s.recvmsg(4096)
+    print(data.decode(), peer[1], flags, flush=True)
+    time.sleep(0.05)
+"""
+
+
+def test_sendmsg_and_recvmsg_while_away(cluster):
+    c = cluster
+    start(c, 1, f"python3 -c '{UDP_ECHO_SERVER}' & wait")
+    time.sleep(0.5)
+    job = start(c, 1, f"python3 -c '{UDP_MSG_CLIENT}' > /tmp/udp.out & echo $! > /tmp/udp.pid; wait $!; echo $? > /tmp/udp.status")
+    pid = pid_in(c, 1, "/tmp/udp.pid")
+    c.wait_for("the client to talk", lambda: len(c.exec(1, "cat", "/tmp/udp.out").stdout.splitlines()) >= 3)
+    tool(c, 1, "migrate", pid, 2)
+    c.wait_for("more datagrams from node 2", lambda: len(c.exec(1, "cat", "/tmp/udp.out").stdout.splitlines()) >= 30)
+    assert where(c, pid) == 2   # sendmsg/recvmsg were served at home, not by bringing it back
+    job.wait(timeout=60)
+    assert c.exec(1, "cat", "/tmp/udp.status").stdout.strip() == "0"
+    assert c.exec(1, "cat", "/tmp/udp.out").stdout.splitlines() == [f"DGRAM {i} 7008 0" for i in range(60)]
+    c.exec(1, "pkill", "-f", "7008", check=False)
+
+
 def test_pipe_program_keeps_talking_while_either_side_is_away(cluster):
     c = cluster
     job = start(c, 1, f"{PROGS}/pipe 40 50 > /tmp/pipe.out & echo $! > /tmp/pipe.pid; wait $!; echo $? > /tmp/pipe.status")

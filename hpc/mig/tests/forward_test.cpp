@@ -10,6 +10,8 @@
 #include "forward.h"
 #include "remote_part.h"
 #include <sched.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
 #include <signal.h>
 
 using namespace omx::mig;
@@ -107,6 +109,81 @@ TEST(Forward, VectoredCallsTravelAsOneBufferAndSpreadBack) {
     EXPECT_EQ(y[2], 0);
     uint64_t too_many[6] = {0, rargs[1], 100000, 0, 0, 0};
     EXPECT_THROW(gather(*find_syscall(SYS_readv), too_many, mem), std::system_error);
+}
+
+TEST(Forward, RecvmsgTravelsAsRecvfromAndFillsTheMessageBack) {
+    ProcessMemory mem(getpid());
+    char a[3], b[5];
+    sockaddr_in from{};
+    char control[64];
+    iovec iov[2] = {{a, sizeof a}, {b, sizeof b}};
+    msghdr msg{};
+    msg.msg_name = &from;
+    msg.msg_namelen = sizeof from;
+    msg.msg_iov = iov;
+    msg.msg_iovlen = 2;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    msg.msg_flags = 77;
+    uint64_t args[6] = {5, uint64_t(&msg), MSG_DONTWAIT, 0, 0, 0};
+    auto c = gather(*find_syscall(SYS_recvmsg), args, mem);
+    EXPECT_EQ(c.nr, SYS_recvfrom);
+    EXPECT_EQ(c.args[2], 8u);
+    EXPECT_EQ(c.args[3], uint64_t(MSG_DONTWAIT));
+    EXPECT_EQ(c.out_size.at(1), 8u);
+    EXPECT_EQ(c.out_size.at(4), sizeof from);   // no more than the process's own buffer
+    ForwardedResult r;
+    r.ret = 6;
+    r.out[1] = {'h', 'e', 'l', 'l', 'o', '!'};
+    sockaddr_in sender{};
+    sender.sin_family = AF_INET;
+    sender.sin_port = htons(4660);
+    r.out[4].assign(reinterpret_cast<uint8_t*>(&sender), reinterpret_cast<uint8_t*>(&sender) + sizeof sender);
+    uint32_t len = sizeof sender;
+    r.out[5].assign(reinterpret_cast<uint8_t*>(&len), reinterpret_cast<uint8_t*>(&len) + 4);
+    scatter(c, r, mem);
+    EXPECT_EQ(std::string(a, 3), "hel");
+    EXPECT_EQ(std::string(b, 3), "lo!");
+    EXPECT_EQ(from.sin_port, htons(4660));
+    EXPECT_EQ(msg.msg_namelen, sizeof sender);
+    EXPECT_EQ(msg.msg_controllen, 0u);   // no ancillary data came
+    EXPECT_EQ(msg.msg_flags, 0);
+}
+
+TEST(Forward, SendmsgTravelsAsSendtoAndControlDataIsRefused) {
+    ProcessMemory mem(getpid());
+    char a[] = "ab", b[] = "cde";
+    iovec iov[2] = {{a, 2}, {b, 3}};
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = 2;
+    uint64_t args[6] = {5, uint64_t(&msg), 0, 0, 0, 0};
+    auto c = gather(*find_syscall(SYS_sendmsg), args, mem);
+    EXPECT_EQ(c.nr, SYS_sendto);
+    EXPECT_EQ(std::string(c.in.at(1).begin(), c.in.at(1).end()), "abcde");
+    EXPECT_EQ(c.args[4], 0u);   // no address
+    char control[32] = {};
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    EXPECT_THROW(gather(*find_syscall(SYS_sendmsg), args, mem), std::invalid_argument);
+    msg.msg_control = nullptr;
+    msg.msg_controllen = 0;
+    msg.msg_iovlen = 5000;
+    try {
+        gather(*find_syscall(SYS_sendmsg), args, mem);
+        FAIL() << "no error";
+    } catch (const std::system_error& e) {
+        EXPECT_EQ(e.code().value(), EMSGSIZE);
+    }
+}
+
+TEST(Forward, AnAddressComesBackNoLargerThanTheProcessSaid) {
+    ProcessMemory mem(getpid());
+    sockaddr_in addr{};
+    socklen_t len = sizeof addr;
+    uint64_t args[6] = {3, uint64_t(&addr), uint64_t(&len), 0, 0, 0};
+    auto c = gather(*find_syscall(SYS_accept), args, mem);
+    EXPECT_EQ(c.out_size.at(1), sizeof addr);   // not the 128 bytes of the largest address
 }
 
 TEST(RemoteFork, OnlyCallsWhoseChildIsACopyForkWhereTheProcessRuns) {
