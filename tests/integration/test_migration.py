@@ -66,6 +66,11 @@ def test_busy_loop_goes_away_and_home_five_times_and_dies_of_sigterm_at_home(clu
         assert alive(c, 1, pid)
     assert int(tool(c, 1, "mosproc", pid, "nmigs").stdout) == 10
     tool(c, 1, "migrate", pid, 2)
+    mps = tool(c, 1, "mps", pid).stdout.splitlines()[1].split()
+    assert mps[0] == str(pid) and mps[2] == "2"                      # PID TTY NODE ...
+    top = tool(c, 1, "mtop", "-b", "-n", "1", "-p", pid).stdout.splitlines()
+    row = [line.split() for line in top if line.split()[:1] == [str(pid)]]
+    assert len(row) == 1 and row[0][2] == "2"                        # PID USER NODE ...
     c.exec(1, "kill", "-TERM", pid)
     job.wait(timeout=30)
     assert c.exec(1, "cat", "/tmp/busy.status").stdout.strip() == "143"   # the parent's wait saw SIGTERM

@@ -153,3 +153,49 @@ def test_mosmon_interactive_under_tmux(cluster):
         assert alive.returncode != 0, "mosmon did not quit on q"
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+
+
+MTOP_HEADER = re.compile(r"^mtop - \d\d:\d\d:\d\d  (\d+) process(?:es)?, (\d+) away, load average: \S+$")
+
+
+def mtop_rows(out):
+    """{pid: (node, %cpu, command)} of one `mtop -b -n 1` refresh, checking its layout."""
+    lines = out.splitlines()
+    assert MTOP_HEADER.match(lines[0]), out
+    assert lines[1] == "", out
+    assert lines[2].split() == ["PID", "USER", "NODE", "STAT", "%CPU", "%MEM", "TIME", "COMMAND"], out
+    rows = {}
+    for line in lines[3:]:
+        f = line.split(None, 7)
+        rows[int(f[0])] = (int(f[2]), float(f[4]), f[7])
+    assert int(MTOP_HEADER.match(lines[0]).group(1)) == len(rows), out
+    cpus = [cpu for _, cpu, _ in rows.values()]
+    assert cpus == sorted(cpus, reverse=True), out  # busiest first
+    return rows
+
+
+def test_mtop_batch_shows_the_busy_process_here(cluster):
+    # Output to /dev/null so that the exec returns while the loop keeps running in node 1.
+    pid = int(cluster.sh(1, "sh -c 'while :; do :; done' >/dev/null 2>&1 & echo $!").stdout)
+    try:
+        out = cluster.exec(1, "mtop", "-b", "-n", "1").stdout
+        rows = mtop_rows(out)
+        assert pid in rows, out
+        node, cpu, command = rows[pid]
+        assert node == 0 and cpu > 20 and "while" in command, rows[pid]
+
+        out = cluster.exec(1, "mtop", "-b", "-n", "1", "-p", str(pid)).stdout
+        assert list(mtop_rows(out)) == [pid], out
+        assert re.search(r" 1 process, 0 away, ", out.splitlines()[0]), out
+    finally:
+        cluster.exec(1, "kill", str(pid), check=False)
+
+
+def test_mtop_rejects_a_zero_delay(cluster):
+    r = cluster.exec(1, "mtop", "-d", "0", check=False)
+    assert r.returncode == 2
+    assert r.stdout == ""
+    # One error line; run_tool adds the usual pointer to --help under it, as for every tool.
+    lines = r.stderr.splitlines()
+    assert lines[0] == "mtop: bad delay '0' (seconds, more than 0 and at most 86400)", r.stderr
+    assert lines[1:] == ["Try 'mtop --help' for more information."], r.stderr
