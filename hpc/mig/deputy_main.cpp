@@ -24,6 +24,7 @@
 #include "checkpoint.h"
 #include "common/control.h"
 #include "common/fd.h"
+#include "common/proc.h"
 #include "deputy_session.h"
 
 using namespace omx::mig;
@@ -92,15 +93,6 @@ private:
     std::chrono::steady_clock::time_point next_try_{};
 };
 
-std::string command_line_of(pid_t pid) {
-    std::ifstream in(fmt::format("/proc/{}/cmdline", pid));
-    std::string cmd((std::istreambuf_iterator<char>(in)), {});
-    for (auto& ch : cmd)
-        if (ch == '\0') ch = ' ';
-    while (!cmd.empty() && cmd.back() == ' ') cmd.pop_back();
-    return cmd;
-}
-
 Target parse_target(uint16_t id, const std::string& address, uint16_t port) {
     Target t;
     t.id = id;
@@ -132,7 +124,7 @@ int main(int argc, char** argv) {
     CLI11_PARSE(app, argc, argv);
     ::signal(SIGPIPE, SIG_IGN);
     Control control(control_fd, omxd_socket);
-    std::string command_now = command_line_of(pid);
+    std::string command_now = omx::command_line(pid);
     uint32_t moves = 0;
     try {
         auto key = omx::ClusterKey::load(key_file);

@@ -17,6 +17,7 @@
 #include "checkpoint.h"
 #include "common/fd.h"
 #include "common/net.h"
+#include "common/proc.h"
 
 namespace fs = std::filesystem;
 
@@ -63,15 +64,6 @@ pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::pair<in
         _exit(127);
     }
     return pid;
-}
-
-std::string command_line(pid_t pid) {
-    std::ifstream in(fmt::format("/proc/{}/cmdline", pid));
-    std::string cmd((std::istreambuf_iterator<char>(in)), {});
-    for (auto& ch : cmd)
-        if (ch == '\0') ch = ' ';
-    while (!cmd.empty() && cmd.back() == ' ') cmd.pop_back();
-    return cmd;
 }
 
 // Starts a helper with one end of a socketpair as fd `channel_fd` (its events, and for a
