@@ -38,13 +38,13 @@ public:
         : fd_(fd), standalone_(fd < 0), socket_path_(std::move(omxd_socket)) {}
     int fd() const { return fd_.get(); }
 
-    void report(const json& j) {
+    // False when omxd did not get it.
+    bool report(const json& j) {
         std::string line = j.dump() + "\n";
-        if (standalone_) {
-            if (::write(1, line.data(), line.size()) < 0) {}
-        } else if (fd_ && ::write(fd_.get(), line.data(), line.size()) < 0) {
-            lose();   // omxd went away: the process is served on; reports wait for the next omxd
-        }
+        if (standalone_) return ::write(1, line.data(), line.size()) == ssize_t(line.size());
+        if (fd_ && ::write(fd_.get(), line.data(), line.size()) == ssize_t(line.size())) return true;
+        lose();   // omxd went away: the process is served on; reports wait for the next omxd
+        return false;
     }
 
     // The next complete command line, if one is waiting (call when the fd is readable).
@@ -74,7 +74,7 @@ public:
         if (standalone_ || fd_ || socket_path_.empty() || now < next_try_) return;
         next_try_ = now + std::chrono::seconds(1);
         try {
-            fd_ = omx::control::open_channel(who, socket_path_);
+            fd_ = omx::control::open_channel(who, socket_path_, 500);
         } catch (const std::exception&) {
             // not back yet: next second
         }
@@ -138,7 +138,7 @@ int main(int argc, char** argv) {
         // A child forked away gets its own deputy, which omxd starts on our word.
         session.set_fork_helper({[&] { return control.fd() >= 0; },
                                  [&](pid_t child, const std::string& token) {
-                                     control.report({{"event", "forked"}, {"pid", pid}, {"child", child},
+                                     return control.report({{"event", "forked"}, {"pid", pid}, {"child", child},
                                                      {"node", session.where()}, {"address", here_address},
                                                      {"port", here_port}, {"token", token}});
                                  }});

@@ -156,16 +156,40 @@ void DeputySession::serve_fork(const std::vector<uint8_t>& payload) {
         try {
             child = husk_->inject_fork(int(f.exit_signal));
             park_new_husk(child, husk_->syscall_site());
-            fork_helper_.start(child, f.token);
+            if (!fork_helper_.start(child, f.token)) throw std::runtime_error("omxd is gone: no deputy for the child");
+            parked_.emplace_back(child, Clock::now());
             ret = child;
         } catch (const std::exception& e) {
             std::cerr << fmt::format("omx-deputy: process {} cannot fork on node {}: {}\n", pid_, node_, e.what());
-            if (child > 0) ::kill(child, SIGKILL);
+            if (child > 0) {   // it never was, for the process: gone, and reaped here
+                ::kill(child, SIGKILL);
+                husk_->inject(SYS_wait4, uint64_t(child), 0, __WALL, 0);
+            }
             auto* se = dynamic_cast<const std::system_error*>(&e);
             ret = se ? -se->code().value() : -EAGAIN;
         }
     }
     link_->send(Msg::ForkResult, encode_i64(ret));
+}
+
+void DeputySession::check_parked() {
+    constexpr auto kAdoptWithin = std::chrono::seconds(30);
+    for (auto it = parked_.begin(); it != parked_.end();) {
+        std::ifstream in(fmt::format("/proc/{}/status", it->first));
+        std::string line;
+        long tracer = -1;
+        while (std::getline(in, line))
+            if (line.rfind("TracerPid:", 0) == 0) tracer = std::atol(line.c_str() + 10);
+        if (tracer != 0) {   // its deputy has it (or it is gone)
+            it = parked_.erase(it);
+        } else if (Clock::now() - it->second > kAdoptWithin) {
+            std::cerr << fmt::format("omx-deputy: nobody adopted child {} of process {}; killed\n", it->first, pid_);
+            ::kill(it->first, SIGKILL);
+            it = parked_.erase(it);
+        } else {
+            ++it;
+        }
+    }
 }
 
 void DeputySession::serve_exec_check(const std::vector<uint8_t>& payload) {
@@ -291,6 +315,7 @@ DeputySession::Ended DeputySession::serve(const std::function<int()>& command_fd
             if (n == 0 || Clock::now() >= next_check) {
                 next_check = Clock::now() + std::chrono::milliseconds(20);
                 if (tick) tick();
+                if (!parked_.empty()) check_parked();
                 if (!deputy_->husk_alive()) {
                     forget_process();
                     return Ended::HuskGone;

@@ -6,10 +6,12 @@
 // the process that made it, as in openMosix.
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/cluster_key.h"
 #include "forward.h"
@@ -38,7 +40,7 @@ public:
     // Who starts the deputy of a child the process forks where it runs (omxd).
     struct ForkHelper {
         std::function<bool()> available;
-        std::function<void(pid_t child, const std::string& token)> start;
+        std::function<bool(pid_t child, const std::string& token)> start;   // false: not reported
     };
     void set_fork_helper(ForkHelper h) { fork_helper_ = std::move(h); }
     // Told the process's new command line when it execs where it runs.
@@ -94,6 +96,10 @@ private:
     int end_status_ = 0;
     uint64_t forwarded_ = 0;
     ForkHelper fork_helper_;
+    // Husks of children forked away, parked until their own deputy seizes them: one that
+    // nobody adopts (omxd died before starting its deputy) is killed after a while.
+    std::vector<std::pair<pid_t, std::chrono::steady_clock::time_point>> parked_;
+    void check_parked();
     std::function<void(const std::string&)> on_exec_;
 };
 

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -76,7 +77,7 @@ std::optional<FileIdentity> identify_file(const std::string& open_path, const st
     return id;
 }
 
-std::string interpreter_of(std::span<const uint8_t> head) {
+std::optional<std::string> interpreter_of(std::span<const uint8_t> head) {
     if (head.size() >= 2 && head[0] == '#' && head[1] == '!') {
         size_t i = 2;
         while (i < head.size() && (head[i] == ' ' || head[i] == '\t')) ++i;
@@ -84,22 +85,29 @@ std::string interpreter_of(std::span<const uint8_t> head) {
         while (i < head.size() && head[i] != ' ' && head[i] != '\t' && head[i] != '\n' && head[i] != '\0') ++i;
         return std::string(head.begin() + long(start), head.begin() + long(i));
     }
-    if (head.size() < sizeof(Elf64_Ehdr) || std::memcmp(head.data(), ELFMAG, SELFMAG) != 0 ||
-        head[EI_CLASS] != ELFCLASS64)
-        return "";
+    if (head.size() < SELFMAG || std::memcmp(head.data(), ELFMAG, SELFMAG) != 0) return "";   // the kernel's other formats
+    if (head.size() < sizeof(Elf64_Ehdr) || head[EI_CLASS] != ELFCLASS64) return std::nullopt;
     Elf64_Ehdr eh;
     std::memcpy(&eh, head.data(), sizeof eh);
+    if (eh.e_phentsize < sizeof(Elf64_Phdr)) return std::nullopt;
     for (unsigned i = 0; i < eh.e_phnum; ++i) {
         uint64_t at = eh.e_phoff + uint64_t(i) * eh.e_phentsize;
-        if (eh.e_phentsize < sizeof(Elf64_Phdr) || at + sizeof(Elf64_Phdr) > head.size()) return "";
+        if (at + sizeof(Elf64_Phdr) > head.size()) return std::nullopt;
         Elf64_Phdr ph;
         std::memcpy(&ph, head.data() + at, sizeof ph);
         if (ph.p_type != PT_INTERP) continue;
-        if (ph.p_offset + ph.p_filesz > head.size() || ph.p_filesz == 0 || ph.p_filesz > 4096) return "";
+        if (ph.p_filesz == 0 || ph.p_filesz > 4096 || ph.p_offset + ph.p_filesz > head.size()) return std::nullopt;
         const char* s = reinterpret_cast<const char*>(head.data() + ph.p_offset);
         return std::string(s, strnlen(s, ph.p_filesz));
     }
     return "";
+}
+
+bool changes_privileges(const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return false;
+    if (st.st_mode & (S_ISUID | S_ISGID)) return true;
+    return ::getxattr(path.c_str(), "security.capability", nullptr, 0) >= 0;
 }
 
 std::optional<std::vector<FileIdentity>> files_to_exec(const std::string& path) {
@@ -114,7 +122,9 @@ std::optional<std::vector<FileIdentity>> files_to_exec(const std::string& path) 
         std::vector<uint8_t> head(8192);
         ssize_t n = fd ? ::pread(fd.get(), head.data(), head.size(), 0) : -1;
         head.resize(n > 0 ? size_t(n) : 0);
-        next = interpreter_of(head);
+        auto interp = interpreter_of(head);
+        if (!interp) return std::nullopt;   // cannot tell what else the kernel would open
+        next = *interp;
     }
     return files;
 }

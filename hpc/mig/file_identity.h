@@ -29,8 +29,14 @@ std::optional<FileIdentity> identify_file(const std::string& open_path, const st
 std::optional<std::vector<FileIdentity>> files_to_exec(const std::string& path);
 
 // The interpreter named in the head of an executable: PT_INTERP of an ELF file, or the
-// first word after "#!"; "" when there is none. Exposed for tests.
-std::string interpreter_of(std::span<const uint8_t> head);
+// first word after "#!"; "" when there is none; nullopt when the head does not tell
+// (program headers beyond it, a malformed ELF file). Exposed for tests.
+std::optional<std::string> interpreter_of(std::span<const uint8_t> head);
+
+// A program whose exec would change privileges (set-user-ID, set-group-ID, file
+// capabilities): where the process runs without new privileges (its filter needs
+// no_new_privs) such an exec would not, so it goes home.
+bool changes_privileges(const std::string& path);
 
 std::vector<uint8_t> encode_identities(const std::vector<FileIdentity>& ids);
 std::vector<FileIdentity> decode_identities(std::span<const uint8_t> b);

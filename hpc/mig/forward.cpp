@@ -125,8 +125,8 @@ ForwardedCall gather_vectored(const SyscallInfo& row, const uint64_t args[6], co
 
 // sendmsg/recvmsg without control data travel as sendto/recvfrom of the pieces put end to
 // end; recvmsg's name length is written back in place (recvfrom's addrlen points into the
-// process's msghdr), its control length and flags come back zero. Control data (passing
-// fds, credentials) cannot travel yet.
+// process's msghdr), its flags come back zero. With control data (passing fds,
+// credentials) they cannot travel yet: the process makes them at home.
 ForwardedCall gather_message(const SyscallInfo& row, const uint64_t args[6], const ProcessMemory& mem) {
     constexpr uint64_t kOffNameLen = 8, kOffControlLen = 40, kOffFlags = 48;
     auto raw = mem.read(args[1], 56);
@@ -139,8 +139,8 @@ ForwardedCall gather_message(const SyscallInfo& row, const uint64_t args[6], con
     std::memcpy(&control, raw.data() + 32, 8);
     std::memcpy(&controllen, raw.data() + kOffControlLen, 8);
     bool sending = row.nr == SYS_sendmsg;
-    if (control && controllen && sending)
-        throw std::invalid_argument("sendmsg with control data (fd passing) cannot be forwarded");
+    if (control && controllen)
+        throw std::invalid_argument(fmt::format("{} with control data (fd passing) cannot be forwarded", row.name));
     ForwardedCall call;
     call.nr = sending ? SYS_sendto : SYS_recvfrom;
     call.args[0] = args[0];
@@ -165,7 +165,6 @@ ForwardedCall gather_message(const SyscallInfo& row, const uint64_t args[6], con
         call.in[5] = mem.read(call.args[5], 4);
         call.out_size[5] = 4;
     }
-    call.also_write.emplace_back(args[1] + kOffControlLen, std::vector<uint8_t>(8, 0));
     call.also_write.emplace_back(args[1] + kOffFlags, std::vector<uint8_t>(4, 0));
     return call;
 }

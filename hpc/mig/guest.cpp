@@ -20,6 +20,7 @@
 #include <cerrno>
 #include <cstring>
 #include <iostream>
+#include <optional>
 
 #include "checkpoint.h"
 #include "file_identity.h"
@@ -98,11 +99,12 @@ public:
             forks_here_ = false;
             return false;
         }
-        Tracee t = Tracee::seize(remote);
+        std::optional<Tracee> traced;
         CheckpointStats st;
         try {
+            traced.emplace(Tracee::seize(remote));
             ImageWriter out(file.get());
-            st = checkpoint(t, out);
+            st = checkpoint(*traced, out);
         } catch (const std::exception& e) {
             ::unlink(path.c_str());
             std::cerr << "omx-remote: cannot copy the process for its fork: " << e.what() << "; forks go home\n";
@@ -110,6 +112,14 @@ public:
             return false;   // the detach lets it make the call again
         }
         file.reset();
+        Tracee& t = *traced;
+        if (long(st.resume_regs.rax) != nr) {
+            // A signal came first and its handler is about to run: the process makes the
+            // call again afterwards.
+            ::unlink(path.c_str());
+            t.detach();
+            return true;
+        }
         int64_t child = -EIO;
         try {
             link_.send(Msg::Fork, encode_fork({uint32_t(fork_exit_signal(nr, args)), token}));
@@ -160,9 +170,9 @@ public:
 
     bool exec(pid_t remote, int listener, uint64_t id, const uint64_t* args) override {
         if (gone_) return false;
-        ProcessMemory mem(remote);
         std::string path, command;
         try {
+            ProcessMemory mem(remote);
             path = mem.read_string(args[0], PATH_MAX);
             command = command_line(mem, args[1]);
         } catch (const std::exception&) {
@@ -170,7 +180,7 @@ public:
         }
         if (!path.empty() && path.back() == '\0') path.pop_back();
         auto files = files_to_exec(path);
-        if (!files) return false;
+        if (!files || changes_privileges(path)) return false;
         std::string why;
         try {
             link_.send(Msg::Exec, encode_identities(*files));
@@ -183,7 +193,9 @@ public:
             std::cerr << fmt::format("omx-remote: exec of {} goes home: {}\n", path, why);
             return false;
         }
-        if (run_exec_watched(remote, listener, id) == ExecOutcome::Execed) {
+        ExecOutcome done = run_exec_watched(remote, listener, id);
+        if (done == ExecOutcome::NotTraced) return false;
+        if (done == ExecOutcome::Execed) {
             try {
                 link_.send(Msg::Execed, encode_execed({path, command}));
             } catch (const LinkClosed&) {
@@ -204,7 +216,9 @@ public:
     bool map_file(int listener, uint64_t id, const uint64_t* args) override {
         int type = int(args[3] & MAP_TYPE), fd = int(args[4]);
         if (gone_ || (args[3] & MAP_ANONYMOUS) || fd < 0) return false;
-        if (type != MAP_PRIVATE && (args[2] & PROT_WRITE)) return false;   // its writes belong to the file at home
+        // A shared mapping must see the writes made to the file at home: only a private
+        // copy may come from this node's file.
+        if (type != MAP_PRIVATE) return false;
         std::vector<FileIdentity> there;
         try {
             link_.send(Msg::MapFile, encode_u32(uint32_t(fd)));

@@ -50,7 +50,7 @@ public:
             fd_.reset();
         }
         try {
-            fd_ = omx::control::open_channel(who_, socket_path_);
+            fd_ = omx::control::open_channel(who_, socket_path_, 500);
         } catch (const std::exception&) {
             // not back yet: next second
         }

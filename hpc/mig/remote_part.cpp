@@ -91,7 +91,7 @@ bool run_with_local_fd(int listener, uint64_t id, int local_fd, int fd) {
 }
 
 ExecOutcome run_exec_watched(pid_t pid, int listener, uint64_t id) {
-    if (::ptrace(PTRACE_SEIZE, pid, nullptr, (void*)(PTRACE_O_TRACEEXEC)) != 0) return ExecOutcome::Failed;
+    if (::ptrace(PTRACE_SEIZE, pid, nullptr, (void*)(PTRACE_O_TRACEEXEC)) != 0) return ExecOutcome::NotTraced;
     bool continued = continue_call(listener, id);
     // Stops it right after the call: an exec reports its event before that.
     ::ptrace(PTRACE_INTERRUPT, pid, nullptr, nullptr);
@@ -251,7 +251,12 @@ Supervised supervise(pid_t remote, int listener, Home& home, SuperviseStats* sta
             ++st.forwarded;
         } catch (const std::system_error& e) {
             ret = -e.code().value();
-        } catch (const std::invalid_argument&) {
+        } catch (const std::invalid_argument& e) {
+            if (home.can_bring_home()) {   // a shape we cannot carry (fd passing, an odd ioctl): home can
+                result.outcome = Outcome::NeedsHome;
+                result.call = row->name;
+                break;
+            }
             ret = -ENOSYS;
             ++st.refused;
         }

@@ -54,9 +54,10 @@ bool run_with_local_fd(int listener, uint64_t id, int local_fd, int fd);
 void pass_signal(pid_t pid, int sig);
 int reported_stop(int stopped_by);
 
-enum class ExecOutcome { Execed, Failed, Interrupted };
+enum class ExecOutcome { Execed, Failed, Interrupted, NotTraced };
 // Lets the process make its pending execve itself, watching with ptrace whether the
-// exec took place. Fails (Failed) also when the process could not be traced.
+// exec took place. NotTraced: we may not trace it (it made itself non-dumpable); the call
+// is left waiting, unanswered.
 ExecOutcome run_exec_watched(pid_t pid, int listener, uint64_t id);
 
 // fork, vfork, and clone without shared memory, files or namespaces: calls whose child

@@ -115,11 +115,16 @@ Tracee Tracee::adopt_forked(pid_t pid) {
 
 pid_t Tracee::inject_fork(int exit_signal) {
     long opts = PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL;
-    if (::ptrace(PTRACE_SETOPTIONS, pid_, nullptr, (void*)(opts | PTRACE_O_TRACEFORK)) != 0)
+    // A child whose exit signal is not SIGCHLD is reported as a clone, not a fork.
+    if (::ptrace(PTRACE_SETOPTIONS, pid_, nullptr, (void*)(opts | PTRACE_O_TRACEFORK | PTRACE_O_TRACECLONE)) != 0)
         fail("PTRACE_SETOPTIONS");
-    long child = inject(SYS_clone, uint64_t(exit_signal & 0xff), 0, 0, 0, 0);
+    long child = -1;
+    for (int attempt = 0; attempt < 100; ++attempt) {   // a signal for the husk cuts a fork short: again
+        child = inject(SYS_clone, uint64_t(exit_signal & 0xff), 0, 0, 0, 0);
+        if (!is_restart_code(child)) break;
+    }
     if (::ptrace(PTRACE_SETOPTIONS, pid_, nullptr, (void*)opts) != 0) fail("PTRACE_SETOPTIONS");
-    if (child < 0) throw std::system_error(int(-child), std::generic_category(), "fork in the husk");
+    if (child < 0) throw std::system_error(is_restart_code(child) ? EAGAIN : int(-child), std::generic_category(), "fork in the husk");
     return pid_t(child);
 }
 

@@ -22,9 +22,10 @@ public:
     void start();
     void stop();
 
-    // A request with this "cmd" from root turns its connection into a long-lived channel:
-    // the socket goes to `take` (with the peer's pid) and the server stops reading it.
-    using ChannelTaker = std::function<void(const nlohmann::json& req, pid_t peer,
+    // A request with this "cmd" turns its connection into a long-lived channel: the socket
+    // goes to `take` (with the peer's uid and pid, for it to check) and the server stops
+    // reading it.
+    using ChannelTaker = std::function<void(const nlohmann::json& req, uid_t uid, pid_t peer,
                                             boost::asio::local::stream_protocol::socket sock)>;
     void on_channel(const std::string& cmd, ChannelTaker take) { channels_[cmd] = std::move(take); }
 

@@ -150,11 +150,13 @@ void Daemon::start() {
     std::string ctl = opt_.control_socket.empty() ? opt_.run_dir + "/control.sock" : opt_.control_socket;
     control_ = std::make_unique<ControlServer>(
         io_, ctl, [this](const nlohmann::json& req, uid_t uid) { return handle(req, uid); });
-    control_->on_channel("deputy", [this](const nlohmann::json& req, pid_t peer, asio::local::stream_protocol::socket sock) {
-        if (migrations_) migrations_->adopt_deputy(req, peer, std::move(sock));
+    control_->on_channel("deputy", [this](const nlohmann::json& req, uid_t uid, pid_t peer,
+                                          asio::local::stream_protocol::socket sock) {
+        if (migrations_) migrations_->adopt_deputy(req, uid, peer, std::move(sock));
     });
-    control_->on_channel("guest", [this](const nlohmann::json& req, pid_t peer, asio::local::stream_protocol::socket sock) {
-        if (migrations_) migrations_->adopt_guest(req, peer, std::move(sock));
+    control_->on_channel("guest", [this](const nlohmann::json& req, uid_t uid, pid_t peer,
+                                         asio::local::stream_protocol::socket sock) {
+        if (migrations_) migrations_->adopt_guest(req, uid, peer, std::move(sock));
     });
     control_->start();
     if (opt_.metrics_port) {

@@ -303,13 +303,14 @@ void Migrations::adopt_forked_child(pid_t parent, const json& ev) {
     }
 }
 
-void Migrations::adopt_deputy(const json& req, pid_t helper, local::socket sock) {
+void Migrations::adopt_deputy(const json& req, uid_t uid, pid_t helper, local::socket sock) {
     pid_t pid = req.value("pid", 0);
     auto node = uint16_t(req.value("node", 0));
     auto refuse = [&](const std::string& why) {
         send_line(sock, {{"ok", false}, {"error", why}});
         spdlog::warn("migration: deputy {} of process {} not taken back: {}", helper, pid, why);
     };
+    if (uid != 0) return refuse("only root may report as a deputy");
     if (pid <= 0 || node == 0) return refuse("a deputy names its process and the node it runs on");
     if (auto it = deputies_.find(pid); it != deputies_.end() && it->second->helper != helper)
         return refuse(fmt::format("process {} already has a deputy", pid));
@@ -329,8 +330,10 @@ void Migrations::adopt_deputy(const json& req, pid_t helper, local::socket sock)
     asio::co_spawn(io_, deputy_reader(d), asio::detached);
 }
 
-void Migrations::adopt_guest(const json& req, pid_t helper, local::socket sock) {
-    if (guests_.count(helper) || req.value("home_pid", 0) <= 0) {
+void Migrations::adopt_guest(const json& req, uid_t uid, pid_t helper, local::socket sock) {
+    std::error_code ec;
+    bool ours = fs::read_symlink(fmt::format("/proc/{}/exe", helper), ec) == fs::path(helper_path("omx-remote"));
+    if ((uid != 0 && !ours) || guests_.count(helper) || req.value("home_pid", 0) <= 0) {
         send_line(sock, {{"ok", false}, {"error", "not a remote part we can take back"}});
         return;
     }

@@ -44,9 +44,10 @@ public:
     nlohmann::json processes() const;                 // away processes and guests (mps, mtop)
     // A deputy started by an earlier omxd (we restarted) reports back: its connection to
     // the control socket becomes its channel.
-    void adopt_deputy(const nlohmann::json& req, pid_t helper, boost::asio::local::stream_protocol::socket sock);
-    // Likewise a remote part started by an earlier omxd, for its guest.
-    void adopt_guest(const nlohmann::json& req, pid_t helper, boost::asio::local::stream_protocol::socket sock);
+    void adopt_deputy(const nlohmann::json& req, uid_t uid, pid_t helper, boost::asio::local::stream_protocol::socket sock);
+    // Likewise a remote part started by an earlier omxd, for its guest (it runs as the
+    // guest's user: what vouches for it is that the peer runs our omx-remote).
+    void adopt_guest(const nlohmann::json& req, uid_t uid, pid_t helper, boost::asio::local::stream_protocol::socket sock);
     boost::asio::awaitable<nlohmann::json> expel();   // guests sent home; waits
     boost::asio::awaitable<nlohmann::json> bring();   // own processes brought home; waits
 

@@ -267,6 +267,19 @@ def test_exec_while_away_runs_the_new_program_there(cluster, prog):
     assert out[2] == "done"
 
 
+def test_exec_of_a_setuid_program_goes_home(cluster):
+    """Away, the process has no_new_privs (its filter needs it): su would run unprivileged."""
+    c = cluster
+    before = len(re.findall(r"of node 1 goes home for execve", c.log(2)))
+    job = start(c, 1, "sh -c 'sleep 1; /bin/su --version' > /tmp/su.out & echo $! > /tmp/su.pid; wait $!; echo $? > /tmp/su.status")
+    pid = pid_in(c, 1, "/tmp/su.pid")
+    tool(c, 1, "migrate", pid, 2)
+    job.wait(timeout=30)
+    assert c.exec(1, "cat", "/tmp/su.status").stdout.strip() == "0"
+    assert "su from util-linux" in c.exec(1, "cat", "/tmp/su.out").stdout
+    assert len(re.findall(r"of node 1 goes home for execve", c.log(2))) == before + 1
+
+
 def test_exec_of_a_file_that_differs_on_the_node_runs_at_home(cluster):
     c = cluster
     c.exec(1, "cp", PROGS / "execer", "/tmp/xprog")          # each node has its own /tmp:
