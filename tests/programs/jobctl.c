@@ -19,11 +19,15 @@ static void await(const char* trigger) {
 
 int main(int argc, char** argv) {
     if (argc < 3) return 2;
+    /* The child gets a process group of its own, as a shell gives each job: a stop signal
+     * to a group with no parent outside it (an orphaned group) is dropped by the kernel. */
     pid_t child = fork();
     if (child == 0) {
+        setpgid(0, 0);
         execv(argv[2], argv + 2);
         _exit(127);
     }
+    setpgid(child, child);
     printf("child %d\n", child);
     fflush(stdout);
     int status = 0;
