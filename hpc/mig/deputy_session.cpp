@@ -227,7 +227,11 @@ bool DeputySession::serve_request(Msg type, const std::vector<uint8_t>& payload)
         case Msg::Exec: serve_exec_check(payload); return true;
         case Msg::Execed: note_exec(payload); return true;
         case Msg::MapFile: serve_map_file(payload); return true;
-        case Msg::Stopped: deputy_->stop_husk(int(decode_u32(payload))); return true;
+        case Msg::Stopped:
+            // At home the kernel drops a stop for an orphaned process group: the process,
+            // stopped where it runs, goes on as it would have here.
+            if (!deputy_->stop_husk(int(decode_u32(payload)))) link_->send(Msg::Signal, encode_u32(SIGCONT));
+            return true;
         default: return false;
     }
 }

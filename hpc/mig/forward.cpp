@@ -455,15 +455,15 @@ std::vector<int> Deputy::pending_signals() {
     return husk_.take_signals();
 }
 
-void Deputy::stop_husk(int sig) {
-    if (sig != SIGSTOP && sig != SIGTSTP && sig != SIGTTIN && sig != SIGTTOU) return;
+bool Deputy::stop_husk(int sig) {
+    if (sig != SIGSTOP && sig != SIGTSTP && sig != SIGTTIN && sig != SIGTTOU) return true;
     // The husk's own handler for it (from before it left) must not run: its memory is gone.
     // Its handlers are the image's again when it comes home.
     uint64_t dfl[4] = {0, 0, 0, 0};
     uint64_t at = scratch(sizeof dfl);
     husk_.write_memory(at, {reinterpret_cast<const uint8_t*>(dfl), sizeof dfl});
     if (sig != SIGSTOP) husk_.inject(SYS_rt_sigaction, uint64_t(sig), at, 0, 8);
-    husk_.stop_with(sig);
+    return husk_.stop_with(sig);
 }
 
 void Deputy::after_exec(const std::string& comm) {

@@ -71,7 +71,8 @@ public:
     bool husk_alive() const;
     // The process stopped where it runs (SIGSTOP, or SIGTSTP/SIGTTIN/SIGTTOU it did not
     // catch): the husk stops with the same signal, so its parent's job control sees it.
-    void stop_husk(int sig);
+    // False when the kernel at home would not stop it (its process group is orphaned).
+    bool stop_husk(int sig);
     // The process exec'd where it runs: the husk does what exec does to what it keeps
     // (close-on-exec fds closed, caught signals back to default) and takes the new name.
     void after_exec(const std::string& comm);

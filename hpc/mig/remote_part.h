@@ -2,6 +2,7 @@
 // The remote part: supervises a restored process that runs under the migrated-process
 // filter, sending every forwarded call home and answering the process with the result,
 // until the process ends, its home is gone, or it is asked home.
+#include <signal.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -72,7 +73,9 @@ public:
     LocalHome(Deputy& d, pid_t remote) : deputy_(d), remote_(remote) {}
     ForwardedResult execute(const SyscallInfo& row, const ForwardedCall& call) override;
     News news() override;
-    void stopped(int sig) override { deputy_.stop_husk(sig); }
+    void stopped(int sig) override {
+        if (!deputy_.stop_husk(sig)) ::kill(remote_, SIGCONT);   // not stopped at home: not here either
+    }
 
 private:
     Deputy& deputy_;

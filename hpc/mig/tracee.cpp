@@ -229,7 +229,7 @@ long Tracee::inject_checked(const char* what, long nr, uint64_t a1, uint64_t a2,
     return rc;
 }
 
-void Tracee::stop_with(int sig) {
+bool Tracee::stop_with(int sig) {
     if (!site_) throw std::logic_error("no syscall site to park the process at");
     ::syscall(SYS_tgkill, pid_, pid_, sig);
     int deliver = 0;
@@ -242,11 +242,11 @@ void Tracee::stop_with(int sig) {
         if (::ptrace(PTRACE_SYSCALL, pid_, nullptr, (void*)(long(deliver))) != 0) fail("PTRACE_SYSCALL");
         int status = wait_stop("stopping it");
         int got = WSTOPSIG(status);
-        if (status >> 16 == PTRACE_EVENT_STOP) return;   // in its group-stop
-        if (got == (SIGTRAP | 0x80)) {                    // the signal was discarded: finish the call
+        if (status >> 16 == PTRACE_EVENT_STOP) return true;   // in its group-stop
+        if (got == (SIGTRAP | 0x80)) {                         // the signal was discarded: finish the call
             if (::ptrace(PTRACE_SYSCALL, pid_, nullptr, nullptr) != 0) fail("PTRACE_SYSCALL");
             wait_stop("stopping it");
-            return;
+            return false;
         }
         deliver = 0;
         if (status >> 16 != 0) continue;

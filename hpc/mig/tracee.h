@@ -77,8 +77,9 @@ public:
 
     // Makes the process stop with `sig` (a job-control stop its parent sees), never letting
     // it run its own code: should the kernel discard the signal (an orphaned process group
-    // and SIGTSTP), it only makes a getppid. Needs the signal's default action in place.
-    void stop_with(int sig);
+    // and SIGTSTP), it only makes a getppid and this returns false. Needs the signal's
+    // default action in place.
+    bool stop_with(int sig);
 
     // From now on the process dies if we do (a husk must never run on without its deputy).
     void kill_on_our_exit();

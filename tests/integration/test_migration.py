@@ -317,6 +317,21 @@ def test_job_control_of_an_away_process_is_seen_by_its_parent(cluster):
     job.wait(timeout=30)
 
 
+def test_a_stop_the_kernel_would_drop_at_home_does_not_stop_it_away(cluster):
+    """SIGTSTP to a process whose group is orphaned does nothing (kernel rule): also away."""
+    c = cluster
+    start(c, 1, f"setsid sh -c '{PROGS}/busyloop & echo $! > /tmp/orphan.pid; wait'")
+    pid = pid_in(c, 1, "/tmp/orphan.pid")
+    tool(c, 1, "migrate", pid, 2)
+    remote = [g["pid"] for g in guests(c, 2) if g["home_pid"] == pid][0]
+    c.exec(1, "kill", "-TSTP", pid)
+    time.sleep(1.0)
+    assert process_state(c, 2, remote) == "R"   # stopped there for an instant at most
+    assert where(c, pid) == 2
+    c.exec(1, "kill", "-TERM", pid)
+    c.wait_for("the guest to go", lambda: guests(c, 2) == [], timeout=10)
+
+
 def test_terminal_job_control_of_an_away_foreground_job(cluster):
     """Ctrl-Z, bg, fg and Ctrl-C in an interactive bash, on a job that runs on node 2."""
     c = cluster
