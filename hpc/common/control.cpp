@@ -80,6 +80,30 @@ UniqueFd open_channel(const nlohmann::json& hello, const std::string& path, int 
     return fd;
 }
 
+bool Channel::send(const nlohmann::json& line) {
+    std::string text = line.dump() + "\n";
+    if (fd_ && ::send(fd_.get(), text.data(), text.size(), MSG_NOSIGNAL) == ssize_t(text.size())) return true;
+    close();
+    return false;
+}
+
+void Channel::reopen(const nlohmann::json& hello) {
+    auto now = std::chrono::steady_clock::now();
+    if (path_.empty() || now < next_try_) return;
+    next_try_ = now + std::chrono::seconds(1);
+    if (fd_) {   // still there? a channel whose omxd went away reads as end of file
+        pollfd p{fd_.get(), POLLIN, 0};
+        char c;
+        if (::poll(&p, 1, 0) == 0 || ::recv(fd_.get(), &c, 1, MSG_DONTWAIT | MSG_PEEK) != 0) return;
+        close();
+    }
+    try {
+        fd_ = open_channel(hello, path_, 500);
+    } catch (const std::exception&) {
+        // not back yet: next second
+    }
+}
+
 nlohmann::json call(const nlohmann::json& request, const std::string& path, int timeout_ms) {
     UniqueFd fd = connect_unix(path);
     send_all(fd.get(), request.dump() + "\n");

@@ -8,22 +8,17 @@
 #include <arpa/inet.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
-#include <poll.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
-#include <cstring>
-#include <fstream>
 #include <iostream>
 #include <optional>
 #include <utility>
 
 #include "checkpoint.h"
 #include "common/control.h"
-#include "common/fd.h"
+#include "common/net.h"
 #include "common/proc.h"
 #include "deputy_session.h"
 
@@ -34,25 +29,24 @@ namespace {
 
 class Control {
 public:
-    Control(int fd, std::string omxd_socket)
-        : fd_(fd), standalone_(fd < 0), socket_path_(std::move(omxd_socket)) {}
-    int fd() const { return fd_.get(); }
+    Control(int fd, std::string omxd_socket) : channel_(fd, std::move(omxd_socket)), standalone_(fd < 0) {}
+    int fd() const { return channel_.fd(); }
 
-    // False when omxd did not get it.
+    // False when omxd did not get it (it went away: the process is served on, and reports
+    // wait for the next omxd).
     bool report(const json& j) {
+        if (!standalone_) return channel_.send(j);
         std::string line = j.dump() + "\n";
-        if (standalone_) return ::write(1, line.data(), line.size()) == ssize_t(line.size());
-        if (fd_ && ::write(fd_.get(), line.data(), line.size()) == ssize_t(line.size())) return true;
-        lose();   // omxd went away: the process is served on; reports wait for the next omxd
-        return false;
+        return ::write(1, line.data(), line.size()) == ssize_t(line.size());
     }
 
     // The next complete command line, if one is waiting (call when the fd is readable).
     std::optional<json> command() {
         char buf[4096];
-        ssize_t n = fd_ ? ::read(fd_.get(), buf, sizeof buf) : -1;
+        ssize_t n = fd() >= 0 ? ::read(fd(), buf, sizeof buf) : -1;
         if (n <= 0) {
-            lose();
+            channel_.close();
+            pending_.clear();
             return std::nullopt;
         }
         pending_.append(buf, size_t(n));
@@ -67,30 +61,18 @@ public:
         }
     }
 
-    // After an omxd restart: finds the new omxd (at most once a second) and reports back
-    // with `who`, so that where/migrate/bring know this process again.
+    // After an omxd restart: reports back with `who`, so that where/migrate/bring know
+    // this process again.
     void find_omxd(const json& who) {
-        auto now = std::chrono::steady_clock::now();
-        if (standalone_ || fd_ || socket_path_.empty() || now < next_try_) return;
-        next_try_ = now + std::chrono::seconds(1);
-        try {
-            fd_ = omx::control::open_channel(who, socket_path_, 500);
-        } catch (const std::exception&) {
-            // not back yet: next second
-        }
+        if (standalone_ || fd() >= 0) return;
+        pending_.clear();
+        channel_.reopen(who);
     }
 
 private:
-    void lose() {
-        fd_.reset();
-        pending_.clear();
-    }
-
-    omx::UniqueFd fd_;
+    omx::control::Channel channel_;
     bool standalone_;   // started by hand: reports go to stdout
-    std::string socket_path_;
     std::string pending_;
-    std::chrono::steady_clock::time_point next_try_{};
 };
 
 Target parse_target(uint16_t id, const std::string& address, uint16_t port) {
@@ -146,9 +128,7 @@ int main(int argc, char** argv) {
         while (next) {
             Target target = *next;
             next.reset();
-            char text[INET_ADDRSTRLEN] = {};
-            ::inet_ntop(AF_INET, &target.ipv4, text, sizeof text);
-            here_address = text;
+            here_address = omx::format_ipv4(target.ipv4);
             here_port = target.port;
             try {
                 MigrationFigures f = fork_token.empty() ? session.migrate_out(target)

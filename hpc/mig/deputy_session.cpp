@@ -14,6 +14,7 @@
 #include <system_error>
 
 #include "checkpoint.h"
+#include "common/proc.h"
 #include "file_identity.h"
 #include "restore.h"
 
@@ -175,11 +176,7 @@ void DeputySession::serve_fork(const std::vector<uint8_t>& payload) {
 void DeputySession::check_parked() {
     constexpr auto kAdoptWithin = std::chrono::seconds(30);
     for (auto it = parked_.begin(); it != parked_.end();) {
-        std::ifstream in(fmt::format("/proc/{}/status", it->first));
-        std::string line;
-        long tracer = -1;
-        while (std::getline(in, line))
-            if (line.rfind("TracerPid:", 0) == 0) tracer = std::atol(line.c_str() + 10);
+        long tracer = omx::status_number(omx::proc_status(it->first), "TracerPid:");
         if (tracer != 0) {   // its deputy has it (or it is gone)
             it = parked_.erase(it);
         } else if (Clock::now() - it->second > kAdoptWithin) {

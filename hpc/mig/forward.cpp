@@ -2,6 +2,7 @@
 
 #include <poll.h>
 
+#include "common/proc.h"
 #include "proc_maps.h"
 
 #include <sys/ioctl.h>
@@ -441,16 +442,16 @@ void Deputy::release_body() {
             husk_.inject(SYS_munmap, m.start, m.size());
 }
 
-static uint64_t status_mask(const std::string& status, const char* key) {
-    auto at = status.find(key);
-    return at == std::string::npos ? 0 : std::stoull(status.substr(at + std::strlen(key)), nullptr, 16);
+uint64_t Deputy::default_action() {
+    uint64_t dfl[4] = {0, 0, 0, 0};   // struct sigaction with SIG_DFL
+    uint64_t at = scratch(sizeof dfl);
+    husk_.write_memory(at, {reinterpret_cast<const uint8_t*>(dfl), sizeof dfl});
+    return at;
 }
 
 std::vector<int> Deputy::pending_signals() {
-    std::ifstream in(fmt::format("/proc/{}/status", husk_.pid()));
-    std::stringstream s;
-    s << in.rdbuf();
-    if (status_mask(s.str(), "SigPnd:") | status_mask(s.str(), "ShdPnd:"))
+    std::string status = husk_proc("status", status_fd_);
+    if (omx::status_mask(status, "SigPnd:") | omx::status_mask(status, "ShdPnd:"))
         husk_.inject(SYS_getppid);   // returning from it, the husk meets its signals: we take them
     return husk_.take_signals();
 }
@@ -459,10 +460,7 @@ bool Deputy::stop_husk(int sig) {
     if (sig != SIGSTOP && sig != SIGTSTP && sig != SIGTTIN && sig != SIGTTOU) return true;
     // The husk's own handler for it (from before it left) must not run: its memory is gone.
     // Its handlers are the image's again when it comes home.
-    uint64_t dfl[4] = {0, 0, 0, 0};
-    uint64_t at = scratch(sizeof dfl);
-    husk_.write_memory(at, {reinterpret_cast<const uint8_t*>(dfl), sizeof dfl});
-    if (sig != SIGSTOP) husk_.inject(SYS_rt_sigaction, uint64_t(sig), at, 0, 8);
+    if (sig != SIGSTOP) husk_.inject(SYS_rt_sigaction, uint64_t(sig), default_action(), 0, 8);
     return husk_.stop_with(sig);
 }
 
@@ -482,20 +480,15 @@ void Deputy::after_exec(const std::string& comm) {
         husk_.inject(SYS_close, uint64_t(fd));
         fd_copies_.erase(fd);
     }
-    std::ifstream in(fmt::format("/proc/{}/status", husk_.pid()));
-    std::stringstream status;
-    status << in.rdbuf();
-    uint64_t caught = status_mask(status.str(), "SigCgt:");
-    uint64_t dfl[4] = {0, 0, 0, 0};
-    uint64_t at = scratch(sizeof dfl + 16);
-    husk_.write_memory(at, {reinterpret_cast<const uint8_t*>(dfl), sizeof dfl});
+    uint64_t caught = omx::status_mask(husk_proc("status", status_fd_), "SigCgt:");
+    uint64_t dfl = default_action();
     for (int sig = 1; sig <= 64; ++sig)
-        if (caught & (uint64_t(1) << (sig - 1))) husk_.inject(SYS_rt_sigaction, uint64_t(sig), at, 0, 8);
+        if (caught & (uint64_t(1) << (sig - 1))) husk_.inject(SYS_rt_sigaction, uint64_t(sig), dfl, 0, 8);
     std::string name = comm.substr(0, 15);
     std::vector<uint8_t> bytes(name.begin(), name.end());
     bytes.push_back(0);
-    husk_.write_memory(at + sizeof dfl, bytes);
-    husk_.inject(SYS_prctl, PR_SET_NAME, at + sizeof dfl);
+    husk_.write_memory(dfl + 32, bytes);   // beside the sigaction, in the same scratch
+    husk_.inject(SYS_prctl, PR_SET_NAME, dfl + 32);
 }
 
 bool Deputy::husk_alive() const {
@@ -517,10 +510,7 @@ void Deputy::finish(int wait_status) {
     }
     int sig = WIFSIGNALED(wait_status) ? WTERMSIG(wait_status) : SIGKILL;
     // Die of the same signal: default action, unblocked, sent to itself.
-    uint64_t dfl[4] = {0, 0, 0, 0};
-    uint64_t at = scratch(sizeof dfl);
-    husk_.write_memory(at, {reinterpret_cast<const uint8_t*>(dfl), sizeof dfl});
-    husk_.inject(SYS_rt_sigaction, uint64_t(sig), at, 0, 8);
+    husk_.inject(SYS_rt_sigaction, uint64_t(sig), default_action(), 0, 8);
     husk_.set_signal_mask(0);
     husk_.inject(SYS_kill, uint64_t(husk_.pid()), uint64_t(sig));
     husk_.detach();

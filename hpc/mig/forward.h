@@ -83,6 +83,9 @@ public:
 
 private:
     uint64_t scratch(size_t bytes);
+    // A struct sigaction with SIG_DFL in the husk's scratch (at least 1 MiB: what follows
+    // it is free for the caller).
+    uint64_t default_action();
     ForwardedResult execute_in_husk(const SyscallInfo& row, const ForwardedCall& call);
     // The hot calls on files and pipes run on our own copy of the husk's fd (pidfd_getfd):
     // same open file description, so offsets and flags are shared, and no injection.

@@ -6,17 +6,12 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <fcntl.h>
-#include <poll.h>
-#include <sys/socket.h>
 #include <signal.h>
 #include <unistd.h>
 
-#include <chrono>
-#include <cstring>
 #include <iostream>
 
 #include "common/control.h"
-#include "common/fd.h"
 #include "guest.h"
 #include "restore.h"
 
@@ -24,43 +19,27 @@ using namespace omx::mig;
 
 namespace {
 
-// omxd's events channel, and finding omxd again after its restart: the new omxd learns
-// of the guest from us (for `processes`, mps, expel).
+// omxd's events channel; after an omxd restart the new omxd learns of the guest from us
+// (for `processes`, mps, expel).
 class Reporter {
 public:
-    Reporter(int fd, std::string omxd_socket) : fd_(fd), socket_path_(std::move(omxd_socket)) {}
+    Reporter(int fd, std::string omxd_socket) : channel_(fd, std::move(omxd_socket)) {}
 
     void event(const nlohmann::json& j) {
         if (j.value("event", "") == "arrived") {
             who_ = j;
             who_["cmd"] = "guest";
         }
-        std::string line = j.dump() + "\n";
-        if (fd_ && ::write(fd_.get(), line.data(), line.size()) < 0) fd_.reset();   // the process runs on regardless
+        channel_.send(j);   // omxd gone: the process runs on regardless
     }
 
     void find_omxd() {
-        auto now = std::chrono::steady_clock::now();
-        if (who_.is_null() || socket_path_.empty() || now < next_try_) return;
-        next_try_ = now + std::chrono::seconds(1);
-        if (fd_) {   // still there? a closed channel reads as end of file
-            pollfd p{fd_.get(), POLLIN, 0};
-            char c;
-            if (::poll(&p, 1, 0) == 0 || ::recv(fd_.get(), &c, 1, MSG_DONTWAIT | MSG_PEEK) != 0) return;
-            fd_.reset();
-        }
-        try {
-            fd_ = omx::control::open_channel(who_, socket_path_, 500);
-        } catch (const std::exception&) {
-            // not back yet: next second
-        }
+        if (!who_.is_null()) channel_.reopen(who_);
     }
 
 private:
-    omx::UniqueFd fd_;
-    std::string socket_path_;
+    omx::control::Channel channel_;
     nlohmann::json who_;
-    std::chrono::steady_clock::time_point next_try_{};
 };
 
 }  // namespace

@@ -14,11 +14,11 @@
 #include <cerrno>
 #include <atomic>
 #include <chrono>
-#include <cstring>
-#include <fstream>
 #include <iostream>
 #include <set>
 #include <system_error>
+
+#include "common/proc.h"
 
 namespace omx::mig {
 
@@ -45,14 +45,6 @@ bool settles_invalid(int listener, uint64_t id) {
 
 std::atomic<int> g_stop_as{0};
 
-uint64_t status_bits(pid_t pid, const char* key) {
-    std::ifstream in(fmt::format("/proc/{}/status", pid));
-    std::string line;
-    while (std::getline(in, line))
-        if (line.rfind(key, 0) == 0) return std::strtoull(line.c_str() + std::strlen(key), nullptr, 16);
-    return 0;
-}
-
 bool continue_call(int listener, uint64_t id) {
     seccomp_notif_resp resp{};
     resp.id = id;
@@ -65,7 +57,10 @@ bool continue_call(int listener, uint64_t id) {
 void pass_signal(pid_t pid, int sig) {
     bool job_stop = sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
     uint64_t bit = uint64_t(1) << (sig - 1);
-    if (job_stop && !((status_bits(pid, "SigCgt:") | status_bits(pid, "SigIgn:") | status_bits(pid, "SigBlk:")) & bit)) {
+    std::string status = job_stop ? omx::proc_status(pid) : std::string();
+    uint64_t handled = omx::status_mask(status, "SigCgt:") | omx::status_mask(status, "SigIgn:") |
+                       omx::status_mask(status, "SigBlk:");
+    if (job_stop && !(handled & bit)) {
         g_stop_as = sig;
         ::kill(pid, SIGSTOP);
         return;
