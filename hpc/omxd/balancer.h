@@ -24,6 +24,9 @@ struct BalanceNode {
     double cpus = 1;       // cores this node may use (its quota, rounded up)
     double runq = 0;       // runnable processes, as its load says
     bool accepts = true;   // up, not blocked, not quiet
+    bool keeps = false;    // stay: nothing leaves this node automatically
+    uint64_t free_bytes = 0;    // memory it has available (0 with total 0 = unknown)
+    uint64_t total_bytes = 0;
 };
 
 struct BalanceProcess {
@@ -33,7 +36,10 @@ struct BalanceProcess {
     double cpu_seconds = 0; // CPU it has used in all: short jobs stay
     double age_seconds = 0;
     double since_move_seconds = 1e9;   // since it last migrated (or came home)
-    uint64_t bytes = 0;     // what a migration would carry
+    uint64_t bytes = 0;     // what a migration would carry (its resident memory)
+    // The nodes its cluster mask lets it go to (empty = any). Home is always allowed.
+    std::vector<uint16_t> allowed;
+    bool cpu_moves = true;  // false: only memory ushering may move it (an iojob)
 };
 
 struct BalanceTuning {
@@ -43,12 +49,15 @@ struct BalanceTuning {
     double cooldown_seconds = 31;   // a process that moved stays put this long (≤ 2 moves a minute)
     double max_cost_share = 0.1;    // transfer time ≤ this share of the time it is expected to gain
     double bandwidth = 100e6;       // bytes/s a migration is expected to move at
+    double min_free_share = 0.10;   // a node with less free memory than this share of its
+                                    // total ushers processes away and receives none
 };
 
 struct BalanceMove {
     int pid = 0;
     uint16_t from = 0, to = 0;
     double gain = 0;   // rate there / rate here
+    bool usher = false;   // moved for memory, not speed
 };
 
 // The expected share of a reference core a process gets on `n` with `runq` runnable.
@@ -61,5 +70,22 @@ double process_rate(const BalanceNode& n, double runq);
 std::optional<BalanceMove> choose_move(uint16_t self, const std::vector<BalanceNode>& nodes,
                                        const std::vector<BalanceProcess>& processes, const BalanceTuning& tuning,
                                        std::mt19937& rng);
+
+// Whether `p` may go to `t` at all: its mask, and room for its memory there.
+bool may_go(uint16_t self, const BalanceProcess& p, const BalanceNode& t, const BalanceTuning& tuning);
+
+// Memory ushering: when the node a process of ours runs on has less free memory than
+// min_free_share of its total, its largest movable process goes to the node with the most
+// free memory that keeps above the threshold after taking it. Ignores speed, cooldown
+// and age: the point is to act before the OOM killer does.
+std::optional<BalanceMove> choose_usher(uint16_t self, const std::vector<BalanceNode>& nodes,
+                                        const std::vector<BalanceProcess>& processes, const BalanceTuning& tuning);
+
+// One balancing round: ushering first, then up to `max_moves` speed moves, each to a
+// different target, the view (run queues, free memory) updated after each as if it had
+// happened. A process appears in at most one move.
+std::vector<BalanceMove> plan_round(uint16_t self, std::vector<BalanceNode> nodes,
+                                    std::vector<BalanceProcess> processes, const BalanceTuning& tuning,
+                                    std::mt19937& rng, size_t max_moves);
 
 }  // namespace omx

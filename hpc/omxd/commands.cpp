@@ -62,6 +62,17 @@ json Daemon::node_json(const NodeRecord& r) const {
     return j;
 }
 
+json Daemon::balancer_json() const {
+    const BalanceTuning& t = balance_tuning_;
+    return {{"ok", true},
+            {"active", mode_ != Mode::Off && !admin_.quiet},
+            {"moves", balancer_moves_},
+            {"bandwidth", migrations_ ? migrations_->bandwidth() : t.bandwidth},
+            {"tuning", {{"margin", t.margin}, {"min_demand", t.min_demand}, {"min_cpu_seconds", t.min_cpu_seconds},
+                        {"cooldown_seconds", t.cooldown_seconds}, {"max_cost_share", t.max_cost_share},
+                        {"min_free_share", t.min_free_share}}}};
+}
+
 json Daemon::admin_json() const {
     json a = admin_.to_json();
     a["speed"] = current_speed();
@@ -185,6 +196,8 @@ awaitable<json> Daemon::handle(const json& req, uid_t uid) {
         if (cmd == "process") co_return migrations_->process(pid_arg(req));
         if (cmd == "lock") co_return migrations_->set_lock(pid_arg(req), req.value("lock", 1) != 0, uid);
         if (cmd == "processes") co_return migrations_->processes();
+        if (cmd == "mask") co_return migrations_->set_mask(pid_arg(req), ClusterMask::from_json(req), uid);
+        if (cmd == "balancer") co_return balancer_json();
         co_return fail(cmd.empty() ? "request has no \"cmd\"" : "unknown command '" + cmd + "'");
     } catch (const MapError& e) {
         co_return fail(e.what());

@@ -27,7 +27,8 @@ Daemon::Daemon(asio::io_context& io, Options opt, ClusterKey key)
       table_(opt_.down_timeout, std::random_device{}()),
       info_sock_(std::make_shared<Transport::udp::socket>(io)),
       gossip_timer_(io),
-      sample_timer_(io) {
+      sample_timer_(io),
+      balance_timer_(io) {
     std::filesystem::create_directories(opt_.state_dir);
     std::string warning;
     admin_ = AdminState::load(opt_.state_dir + "/admin.json", &warning);
@@ -169,6 +170,7 @@ void Daemon::start() {
     if (disc_sock_) asio::co_spawn(io_, receive_loop(disc_sock_), asio::detached);
     asio::co_spawn(io_, sample_loop(), asio::detached);
     asio::co_spawn(io_, gossip_loop(), asio::detached);
+    asio::co_spawn(io_, balance_loop(), asio::detached);
     spdlog::info("omxd {} running: node #{} ({} mode), info port {}, control {}{}", OMX_VERSION,
                  table_.self(), to_string(mode_), opt_.info_port, ctl,
                  metrics_ ? fmt::format(", metrics :{}", opt_.metrics_port) : "");
@@ -179,6 +181,7 @@ void Daemon::stop() {
     boost::system::error_code ec;
     gossip_timer_.cancel();
     sample_timer_.cancel();
+    balance_timer_.cancel();
     info_sock_->close(ec);
     close_discovery();
     if (control_) control_->stop();
@@ -201,11 +204,11 @@ void Daemon::start_migrations() {
         if (r->latest && (r->latest->status & kStatusBlock)) return fmt::format("node {} is blocked (mosctl block)", id);
         return r->ipv4[0];
     };
-    ctx.least_loaded = [this](uint16_t exclude) -> std::optional<uint16_t> {
+    ctx.least_loaded = [this](uint16_t exclude, std::function<bool(uint16_t)> ok) -> std::optional<uint16_t> {
         std::optional<uint16_t> best;
         double best_load = 0;
         for (const auto& [id, r] : table_.nodes()) {
-            if (id == exclude || id == table_.self() || !r.up || !r.latest || (r.latest->status & kStatusBlock)) continue;
+            if (id == exclude || id == table_.self() || !r.up || !r.latest || (r.latest->status & kStatusBlock) || !ok(id)) continue;
             double load = double(r.latest->load) / std::max<uint16_t>(1, r.latest->cpus);
             if (!best || load < best_load) best = id, best_load = load;
         }

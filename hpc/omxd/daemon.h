@@ -9,9 +9,11 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
 
 #include "admin_state.h"
+#include "balancer.h"
 #include "common/map.h"
 #include "control_server.h"
 #include "load_meter.h"
@@ -19,6 +21,7 @@
 #include "migrations.h"
 #include "node_table.h"
 #include "options.h"
+#include "process_sampler.h"
 #include "transport.h"
 
 namespace omx {
@@ -67,11 +70,20 @@ private:
     uint32_t current_speed() const;
     asio::awaitable<std::optional<double>> ping(uint16_t id, std::chrono::milliseconds timeout);
 
+    // balancing (balancing.cpp)
+    asio::awaitable<void> balance_loop();
+    void balance_once();
+    std::vector<BalanceNode> balance_nodes() const;
+    std::vector<BalanceProcess> balance_processes(const BalanceTuning& tuning, bool memory_short);
+    std::vector<uint16_t> mask_targets(const ClusterMask& mask) const;
+    asio::awaitable<void> carry_out(pid_t pid, uint16_t to);
+
     // commands (commands.cpp)
     nlohmann::json node_json(const NodeRecord& r) const;
     nlohmann::json status_json() const;
     nlohmann::json map_json() const;
     nlohmann::json admin_json() const;
+    nlohmann::json balancer_json() const;
     nlohmann::json whois(const std::string& q) const;
     void save_admin();
 
@@ -98,6 +110,18 @@ private:
     std::unique_ptr<ControlServer> control_;
     std::unique_ptr<MetricsServer> metrics_;
     std::unique_ptr<Migrations> migrations_;
+    struct Pending {   // a move of ours the target's gossip may not show yet
+        Clock::time_point at;
+        double runq = 0;
+        uint64_t free_bytes = 0;
+    };
+    asio::steady_timer balance_timer_;
+    ProcessSampler sampler_;
+    BalanceTuning balance_tuning_;
+    std::mt19937 balance_rng_{std::random_device{}()};
+    std::map<uint16_t, Pending> pending_;
+    std::map<pid_t, Clock::time_point> refused_;
+    uint64_t balancer_moves_ = 0;
     bool stopping_ = false;
 };
 

@@ -247,12 +247,17 @@ awaitable<void> Migrations::deputy_reader(std::shared_ptr<Deputy> d) {
             d->node = uint16_t(ev.value("node", 0));
             k.where = d->node;
             ++k.nmigs;
+            k.moved_at = std::chrono::steady_clock::now();
+            k.bytes = ev.value("bytes", uint64_t(0));
+            if (double ms = ev.value("total_ms", 0.0); ms > 1 && k.bytes > (1u << 20))   // small images say little
+                bandwidth_ = 0.7 * bandwidth_ + 0.3 * (double(k.bytes) / (ms / 1000.0));
             spdlog::info("migration: process {} now runs on node {} (frozen {:.1f} ms, {} bytes)", d->process, d->node,
                          ev.value("frozen_ms", 0.0), ev.value("bytes", 0));
         } else if (what == "home") {
             d->node = 0;
             k.where = 0;
             ++k.nmigs;
+            k.moved_at = std::chrono::steady_clock::now();
             spdlog::info("migration: process {} is home from node {}", d->process, ev.value("from", 0));
         } else if (what == "lost") {
             spdlog::warn("migration: node {} running process {} was lost; the process was killed", ev.value("node", 0),
@@ -363,31 +368,29 @@ awaitable<json> Migrations::next_event(std::shared_ptr<Deputy> d, std::chrono::m
     co_return ev;
 }
 
-bool Migrations::explicit_lock(pid_t pid, bool& lock) const {
-    auto it = known_.find(pid);
-    if (it == known_.end() || !it->second.lock) return false;
-    lock = *it->second.lock;
-    return true;
-}
-
-// openMosix's lock is inherited: the nearest ancestor (or the process) that set one decides.
-bool Migrations::locked(pid_t pid) const {
+// openMosix's lock and cluster mask are inherited: the nearest ancestor (or the process)
+// that set one decides.
+template <class T>
+std::optional<T> Migrations::inherited(pid_t pid, std::optional<T> Known::*field) const {
     for (int depth = 0; pid > 1 && depth < 64; ++depth) {
-        bool lock = false;
-        if (explicit_lock(pid, lock)) return lock;
+        if (auto it = known_.find(pid); it != known_.end() && it->second.*field) return it->second.*field;
         std::ifstream in(fmt::format("/proc/{}/stat", pid));
         std::string line;
-        if (!std::getline(in, line)) return false;
+        if (!std::getline(in, line)) return std::nullopt;
         auto close = line.rfind(')');
-        if (close == std::string::npos) return false;
+        if (close == std::string::npos) return std::nullopt;
         std::istringstream rest(line.substr(close + 2));
         char state;
         pid_t ppid = 0;
         rest >> state >> ppid;
         pid = ppid;
     }
-    return false;
+    return std::nullopt;
 }
+
+bool Migrations::locked(pid_t pid) const { return inherited(pid, &Known::lock).value_or(false); }
+
+ClusterMask Migrations::mask(pid_t pid) const { return inherited(pid, &Known::mask).value_or(ClusterMask{}); }
 
 void Migrations::forget_dead() {
     for (auto it = known_.begin(); it != known_.end();)
@@ -410,6 +413,20 @@ json arrived_reply(const json& ev) {
 }  // namespace
 
 awaitable<json> Migrations::migrate(pid_t pid, const std::string& to, uid_t uid) {
+    if (moving_.count(pid)) co_return fail(fmt::format("process {} is already on its way", pid));
+    moving_.insert(pid);
+    json reply;
+    try {
+        reply = co_await migrate_now(pid, to, uid);
+    } catch (...) {
+        moving_.erase(pid);
+        throw;
+    }
+    moving_.erase(pid);
+    co_return reply;
+}
+
+awaitable<json> Migrations::migrate_now(pid_t pid, const std::string& to, uid_t uid) {
     auto owner = process_owner(pid);
     if (!owner) co_return fail(fmt::format("no process {} on this node", pid));
     if (uid != 0 && uid != *owner) co_return fail(fmt::format("process {} is not yours", pid));
@@ -418,7 +435,8 @@ awaitable<json> Migrations::migrate(pid_t pid, const std::string& to, uid_t uid)
     if (to == "home") {
         target = ctx_.self();
     } else if (to == "balance") {
-        auto best = ctx_.least_loaded(dep ? dep->node : ctx_.self());
+        ClusterMask m = mask(pid);
+        auto best = ctx_.least_loaded(dep ? dep->node : ctx_.self(), [m](uint16_t id) { return m.allows(id); });
         if (!best) co_return fail("no other node is up to balance to");
         target = *best;
     } else {
@@ -446,6 +464,8 @@ awaitable<json> Migrations::migrate(pid_t pid, const std::string& to, uid_t uid)
     }
     if (dep && dep->node == target) co_return json{{"ok", true}, {"node", target}, {"note", "already there"}};
     if (locked(pid)) co_return fail(fmt::format("process {} is locked (user_lock): unlock it to move it", pid));
+    if (!mask(pid).allows(target))
+        co_return fail(fmt::format("process {} may not go to node {}: its cluster mask excludes it (migmask)", pid, target));
     auto address = ctx_.reachable(target);
     if (auto* why = std::get_if<std::string>(&address)) co_return fail(*why);
     uint32_t ip = std::get<uint32_t>(address);
@@ -483,8 +503,106 @@ json Migrations::process(pid_t pid) const {
     Known k = it == known_.end() ? Known{} : it->second;
     auto dep = deputies_.find(pid);
     uint16_t where = dep != deputies_.end() ? dep->second->node : 0;
-    return {{"ok", true}, {"pid", pid}, {"where", where}, {"nmigs", k.nmigs}, {"lock", locked(pid) ? 1 : 0},
-            {"cantmove", where ? std::string() : process_cantmove(pid)}};
+    json j = {{"ok", true}, {"pid", pid}, {"where", where}, {"nmigs", k.nmigs}, {"lock", locked(pid) ? 1 : 0},
+              {"cantmove", where ? std::string() : process_cantmove(pid)}};
+    j.update(mask(pid).to_json());
+    return j;
+}
+
+json Migrations::set_mask(pid_t pid, const ClusterMask& m, uid_t uid) {
+    auto owner = process_owner(pid);
+    if (!owner) return fail(fmt::format("no process {} on this node", pid));
+    if (uid != 0 && uid != *owner) return fail(fmt::format("process {} is not yours", pid));
+    if (known_.size() > 4096) forget_dead();
+    known_[pid].mask = m;
+    // A process already away on a node its new mask excludes comes home.
+    if (auto d = deputies_.find(pid); d != deputies_.end() && d->second->node && !m.allows(d->second->node)) {
+        spdlog::info("migration: process {} comes home: its new cluster mask excludes node {}", pid, d->second->node);
+        send_line(*d->second->sock, {{"cmd", "home"}});
+    }
+    return process(pid);
+}
+
+std::vector<AwayProcess> Migrations::away() const {
+    std::vector<AwayProcess> out;
+    for (const auto& [pid, d] : deputies_)
+        if (d->node) {
+            auto k = known_.find(pid);
+            out.push_back({pid, d->node, since_move_seconds(pid), k == known_.end() ? 0 : k->second.bytes});
+        }
+    return out;
+}
+
+double Migrations::since_move_seconds(pid_t pid) const {
+    auto it = known_.find(pid);
+    if (it == known_.end() || it->second.moved_at.time_since_epoch().count() == 0) return 1e9;
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - it->second.moved_at).count();
+}
+
+std::set<pid_t> Migrations::guest_pids() const {
+    std::set<pid_t> out;
+    for (const auto& [helper, g] : guests_) {
+        out.insert(helper);
+        if (!g->info.is_null()) out.insert(pid_t(g->info.value("pid", 0)));
+    }
+    return out;
+}
+
+bool ClusterMask::allows(uint16_t node) const {
+    if (!filter) return true;
+    bool listed = std::find(nodes.begin(), nodes.end(), node) != nodes.end();
+    return policy == Allow ? listed : !listed;
+}
+
+uint64_t ClusterMask::bits() const {
+    uint64_t b = 0;
+    for (uint16_t id : nodes)
+        if (id >= 1 && id <= 64) b |= uint64_t(1) << (id - 1);
+    return b;
+}
+
+json ClusterMask::to_json() const {
+    return {{"migfilter", filter ? 1 : 0}, {"mignodes", bits()}, {"migpolicy", int(policy)},
+            {"mask_nodes", nodes}};
+}
+
+ClusterMask ClusterMask::from_json(const json& j) {
+    ClusterMask m;
+    auto number = [&](const char* key, long long lo, long long hi) -> std::optional<long long> {
+        if (!j.contains(key)) return std::nullopt;
+        const json& v = j.at(key);
+        if (!v.is_number_integer() || v.get<long long>() < lo || v.get<long long>() > hi)
+            throw std::invalid_argument(fmt::format("bad \"{}\": {} ({}..{})", key, v.dump(), lo, hi));
+        return v.get<long long>();
+    };
+    m.filter = number("filter", 0, 1).value_or(1) == 1;
+    if (j.contains("policy") && j.at("policy").is_string()) {
+        std::string p = j.at("policy").get<std::string>();
+        if (p == "allow") m.policy = Allow;
+        else if (p == "deny") m.policy = Deny;
+        else throw std::invalid_argument("bad \"policy\": " + p + " (allow or deny)");
+    } else {
+        m.policy = Policy(number("policy", 0, 1).value_or(0));
+    }
+    if (j.contains("nodes")) {
+        const json& n = j.at("nodes");
+        if (n.is_array()) {
+            for (const auto& v : n) {
+                if (!v.is_number_integer() || v.get<long long>() < 1 || v.get<long long>() > 65535)
+                    throw std::invalid_argument("bad node id " + v.dump() + " in \"nodes\" (1..65535)");
+                m.nodes.push_back(uint16_t(v.get<long long>()));
+            }
+        } else if (n.is_number_unsigned() || n.is_number_integer()) {   // openMosix mignodes bits
+            uint64_t bits = n.get<uint64_t>();
+            for (int i = 0; i < 64; ++i)
+                if (bits & (uint64_t(1) << i)) m.nodes.push_back(uint16_t(i + 1));
+        } else {
+            throw std::invalid_argument("\"nodes\" is a list of node ids or a mignodes bit mask");
+        }
+    }
+    std::sort(m.nodes.begin(), m.nodes.end());
+    m.nodes.erase(std::unique(m.nodes.begin(), m.nodes.end()), m.nodes.end());
+    return m;
 }
 
 json Migrations::set_lock(pid_t pid, bool lock, uid_t uid) {

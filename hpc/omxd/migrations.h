@@ -9,14 +9,42 @@
 #include <nlohmann/json.hpp>
 #include <sys/types.h>
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
+#include <vector>
 #include <string>
 #include <variant>
 
 namespace omx {
+
+// A process's cluster mask (openMosix migfilter/mignodes/migpolicy): when `filter` is on,
+// policy Deny keeps it off the listed nodes, policy Allow lets it only onto them. Its home
+// is always allowed. Inherited by children, like the lock.
+struct ClusterMask {
+    enum Policy { Deny = 0, Allow = 1 };
+    bool filter = false;
+    Policy policy = Deny;
+    std::vector<uint16_t> nodes;
+
+    bool allows(uint16_t node) const;
+    uint64_t bits() const;   // mignodes: bit 2^(id-1) for the ids 1..64
+    nlohmann::json to_json() const;
+    // From a control request: {"filter":0|1, "policy":0|1|"allow"|"deny", "nodes":[ids] or bits}.
+    // Throws std::invalid_argument with a user-facing message.
+    static ClusterMask from_json(const nlohmann::json& j);
+};
+
+// What the balancer needs of a process that is away.
+struct AwayProcess {
+    pid_t pid = 0;
+    uint16_t node = 0;
+    double since_move_seconds = 0;
+    uint64_t bytes = 0;   // its image as it last moved
+};
 
 struct MigrationContext {
     std::string key_file;
@@ -25,7 +53,8 @@ struct MigrationContext {
     std::function<uint16_t()> self;
     // The address of an up node, or an error text (unknown, down, blocked).
     std::function<std::variant<uint32_t, std::string>(uint16_t)> reachable;
-    std::function<std::optional<uint16_t>(uint16_t exclude)> least_loaded;
+    // The least loaded up node other than `exclude` and ourselves that `ok` accepts.
+    std::function<std::optional<uint16_t>(uint16_t exclude, std::function<bool(uint16_t)> ok)> least_loaded;
     std::function<bool()> blocked;   // this node takes no guests
     std::string control_socket;      // where a deputy finds us again after our restart
 };
@@ -41,7 +70,18 @@ public:
     boost::asio::awaitable<nlohmann::json> migrate(pid_t pid, const std::string& to, uid_t uid);
     nlohmann::json process(pid_t pid) const;          // where, nmigs, lock, cantmove
     nlohmann::json set_lock(pid_t pid, bool lock, uid_t uid);
+    nlohmann::json set_mask(pid_t pid, const ClusterMask& mask, uid_t uid);
     nlohmann::json processes() const;                 // away processes and guests (mps, mtop)
+
+    // For the balancer.
+    std::vector<AwayProcess> away() const;
+    bool has_deputy(pid_t pid) const { return deputies_.count(pid) != 0; }
+    bool busy(pid_t pid) const { return moving_.count(pid) != 0; }   // a move is under way
+    bool locked(pid_t pid) const;
+    ClusterMask mask(pid_t pid) const;      // its own or the nearest ancestor's
+    double since_move_seconds(pid_t pid) const;
+    double bandwidth() const { return bandwidth_; }   // bytes/s migrations have moved at
+    std::set<pid_t> guest_pids() const;     // the local PIDs of the processes running here for others
     // A deputy started by an earlier omxd (we restarted) reports back: its connection to
     // the control socket becomes its channel.
     void adopt_deputy(const nlohmann::json& req, uid_t uid, pid_t helper, boost::asio::local::stream_protocol::socket sock);
@@ -60,8 +100,12 @@ private:
         std::optional<bool> lock;   // set by mosrun/mosproc; children inherit it
         std::string last_error;
         std::string command;   // its command line as it left (the husk's memory is released)
+        std::optional<ClusterMask> mask;
+        uint64_t bytes = 0;
+        std::chrono::steady_clock::time_point moved_at{};   // last arrival anywhere (or home)
     };
 
+    boost::asio::awaitable<nlohmann::json> migrate_now(pid_t pid, const std::string& to, uid_t uid);
     boost::asio::awaitable<void> accept_loop();
     boost::asio::awaitable<void> deputy_reader(std::shared_ptr<Deputy> d);
     boost::asio::awaitable<void> guest_reader(std::shared_ptr<Guest> g);
@@ -71,9 +115,8 @@ private:
     void adopt_forked_child(pid_t parent, const nlohmann::json& ev);
     boost::asio::awaitable<nlohmann::json> next_event(std::shared_ptr<Deputy> d, std::chrono::milliseconds timeout);
     boost::asio::awaitable<void> wait_until(std::function<bool()> done, std::chrono::milliseconds timeout);
-    bool locked(pid_t pid) const;
     void forget_dead();
-    bool explicit_lock(pid_t pid, bool& lock) const;
+    template <class T> std::optional<T> inherited(pid_t pid, std::optional<T> Known::*field) const;
 
     boost::asio::io_context& io_;
     MigrationContext ctx_;
@@ -82,6 +125,8 @@ private:
     std::map<pid_t, std::shared_ptr<Deputy>> deputies_;   // by the migrated process's PID
     std::map<pid_t, std::shared_ptr<Guest>> guests_;      // by the remote part's PID
     std::map<pid_t, Known> known_;
+    std::set<pid_t> moving_;
+    double bandwidth_ = 100e6;
     bool stopping_ = false;
 };
 

@@ -79,6 +79,7 @@ def main():
     c = Cluster(2)
     c.down()
     c.up()
+    c.hold_placement()
     try:
         raw = raw_tcp_mb_s(c, 512 << 20)
         print(f"== migration between two netns nodes (raw TCP node 1 -> node 2: {raw:.0f} MB/s)")

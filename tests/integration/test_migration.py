@@ -21,6 +21,7 @@ def cluster():
     c.down()
     try:
         c.up()
+        c.hold_placement()   # the processes here go where the tests send them, nowhere else
         yield c
     finally:
         c.down()

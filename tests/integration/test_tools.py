@@ -176,7 +176,8 @@ def mtop_rows(out):
 
 def test_mtop_batch_shows_the_busy_process_here(cluster):
     # Output to /dev/null so that the exec returns while the loop keeps running in node 1.
-    pid = int(cluster.sh(1, "sh -c 'while :; do :; done' >/dev/null 2>&1 & echo $!").stdout)
+    # nomig: the balancer would otherwise send the loop to an idle node within seconds.
+    pid = int(cluster.sh(1, "nomig sh -c 'while :; do :; done' >/dev/null 2>&1 & echo $!").stdout)
     try:
         out = cluster.exec(1, "mtop", "-b", "-n", "1").stdout
         rows = mtop_rows(out)

@@ -61,6 +61,12 @@ class Cluster:
             raise AssertionError(f"node {node}: {request} failed: {reply}")
         return reply
 
+    def hold_placement(self):
+        """`mosctl stay` on every node: nothing moves unless a test says so (for tests and
+        benchmarks that place processes by hand and must not race the balancer)."""
+        for node in range(1, self.n + 1):
+            self.control(node, {"cmd": "set", "key": "stay", "value": 1})
+
     def nodes(self, node):
         return {n["id"]: n for n in self.control(node, {"cmd": "nodes"})["nodes"]}
 

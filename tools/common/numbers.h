@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 namespace omx::tools {
 
@@ -12,5 +13,9 @@ std::optional<long long> parse_count(std::string_view s);
 
 // A node id 1..65535, or nullopt.
 std::optional<uint16_t> parse_node_id(std::string_view s);
+
+// A node list as mosrun -j and migmask take it: "1-3,7" -> {1, 2, 3, 7} (sorted, no
+// duplicates); nullopt for anything else (empty parts, reversed ranges, bad ids).
+std::optional<std::vector<uint16_t>> parse_node_list(std::string_view s);
 
 }  // namespace omx::tools

@@ -17,9 +17,11 @@ using namespace omx::tools;
 using json = nlohmann::json;
 
 const char* kUsage =
-    "Usage: mosproc PID [where|lock|nmigs|cantmove] | mosproc PID lock 0|1 | mosproc PID goto ID|home\n"
+    "Usage: mosproc PID [where|lock|nmigs|cantmove|migfilter|mignodes|migpolicy] | mosproc PID lock 0|1\n"
+    "       mosproc PID goto ID|home\n"
     "The per-process openMosix files: where (node id, 0 = home), lock (1 = never moves),\n"
-    "nmigs (migrations so far), cantmove (why it cannot move, empty when it can).\n";
+    "nmigs (migrations so far), cantmove (why it cannot move, empty when it can), and the\n"
+    "cluster mask migfilter/mignodes/migpolicy (set it with migmask).\n";
 
 std::string value(const json& r, const std::string& key) {
     const auto& v = r.at(key);
@@ -35,7 +37,7 @@ int dispatch(const std::vector<std::string>& args) {
     auto parsed = parse_count(args[0]);
     if (!parsed || *parsed <= 0) throw UsageError("bad PID '" + args[0] + "'");
     long long pid = *parsed;
-    static const std::vector<std::string> fields = {"where", "lock", "nmigs", "cantmove"};
+    static const std::vector<std::string> fields = {"where", "lock", "nmigs", "cantmove", "migfilter", "mignodes", "migpolicy"};
     if (args.size() == 3) {
         if (args[1] == "lock") {
             if (args[2] != "0" && args[2] != "1") throw UsageError("lock takes 0 or 1");

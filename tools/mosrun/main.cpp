@@ -27,7 +27,8 @@ namespace {
 using namespace omx::tools;
 
 const char* kUsage =
-    "Usage: mosrun [-h|-ID|-jID1-ID2[,..] [-F]] [-l|-L|-k] [-c|-i|-n|-s|-f|[-t tt][-d dec]] [-e|-E] [-r|-R] [-z] cmd [args]\n"
+    "Usage: mosrun [-h|-ID|-jID1-ID2[,..] [-F]] [-l|-L|-k] [-c|-i|-n|-s|-f|[-t tt][-d dec]] [--allow|--deny LIST]\n"
+    "              [-e|-E] [-r|-R] [-z] cmd [args]\n"
     "  -h          run on the home node, locked there\n"
     "  -ID         start on node ID (e.g. -3)\n"
     "  -jA-B,C     start on one node chosen among A..B and C\n"
@@ -36,6 +37,8 @@ const char* kUsage =
     "  -k          keep the lock state inherited from the caller\n"
     "  -c / -i     CPU-bound / I/O-bound job hint for the balancer\n"
     "  -n/-s/-f    no / slow / fast load decay;  -t tt, -d dec: decay interval and rate\n"
+    "  --allow LIST  the cluster mask: run only on these nodes (or home), e.g. --allow 2-3,5\n"
+    "  --deny LIST   the cluster mask: never run on these nodes\n"
     "  -e -E -r -R -z  accepted for compatibility (openMosix 2.4 options without effect here)\n"
     "Aliases: nomig = mosrun -L, runhome = mosrun -h, runon ID = mosrun -ID, cpujob = -c,\n"
     "iojob = -i, nodecay = -n, slowdecay = -s, fastdecay = -f.\n";
@@ -44,29 +47,14 @@ struct Plan {
     bool lock = false, keep = false, forced = false;
     std::vector<uint16_t> start_on;   // choose one of these
     std::string hints;                // job hints for the balancer (MOSRUN_HINTS)
+    nlohmann::json mask;              // cluster mask request, or null
     std::vector<std::string> command;
 };
 
-uint16_t node_id(const std::string& s) {
-    auto id = parse_node_id(s);
-    if (!id) throw UsageError("bad node id '" + s + "'");
-    return *id;
-}
-
 std::vector<uint16_t> node_list(const std::string& spec) {   // "1-3,7"
-    std::vector<uint16_t> out;
-    size_t at = 0;
-    while (at <= spec.size()) {
-        size_t comma = spec.find(',', at);
-        std::string part = spec.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
-        auto dash = part.find('-');
-        uint16_t a = node_id(part.substr(0, dash)), b = dash == std::string::npos ? a : node_id(part.substr(dash + 1));
-        if (b < a) throw UsageError("bad node range '" + part + "'");
-        for (uint32_t i = a; i <= b; ++i) out.push_back(uint16_t(i));
-        if (comma == std::string::npos) break;
-        at = comma + 1;
-    }
-    return out;
+    auto list = parse_node_list(spec);
+    if (!list) throw UsageError("bad node list '" + spec + "' (ids and ranges: 1-3,7)");
+    return *list;
 }
 
 Plan parse(std::string tool, std::vector<std::string> args) {
@@ -92,7 +80,20 @@ Plan parse(std::string tool, std::vector<std::string> args) {
             break;
         }
         if (a == "--help") throw std::logic_error("help");
-        if (std::isdigit(static_cast<unsigned char>(a[1]))) p.start_on = {node_id(a.substr(1))};
+        if (a == "--allow" || a == "--deny" || a.rfind("--allow=", 0) == 0 || a.rfind("--deny=", 0) == 0) {
+            bool allow = a.rfind("--allow", 0) == 0;
+            std::string list;
+            if (auto eq = a.find('='); eq != std::string::npos) list = a.substr(eq + 1);
+            else if (i + 1 < args.size()) list = args[++i];
+            else throw UsageError(a + " needs a node list");
+            p.mask = {{"cmd", "mask"}, {"filter", 1}, {"policy", allow ? "allow" : "deny"}, {"nodes", node_list(list)}};
+            continue;
+        }
+        if (std::isdigit(static_cast<unsigned char>(a[1]))) {
+            auto id = parse_node_id(a.substr(1));
+            if (!id) throw UsageError("bad node id '" + a.substr(1) + "'");
+            p.start_on = {*id};
+        }
         else if (a[1] == 'j') p.start_on = node_list(a.substr(2));
         else if (a == "-h") p.lock = true;
         else if (a == "-F") p.forced = true;
@@ -148,6 +149,10 @@ int run(const std::string& tool, const std::vector<std::string>& args) {
     pid_t self = ::getpid();
     try {
         if (!p.keep) omx::control::call({{"cmd", "lock"}, {"pid", self}, {"lock", p.lock ? 1 : 0}});
+        if (!p.mask.is_null()) {
+            p.mask["pid"] = self;
+            omx::control::call(p.mask);
+        }
     } catch (const omx::control::NotRunning&) {
         std::cerr << "mosrun: omxd is not running on this node: " << p.command[0] << " runs here only\n";
         p.start_on.clear();

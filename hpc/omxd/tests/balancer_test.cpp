@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 
 #include "balancer.h"
 
@@ -130,4 +131,75 @@ TEST(Balancer, EqualTargetsArePickedAtRandomNotAllTheSame) {
     }
     EXPECT_EQ(picked.size(), 3u);   // nodes 2, 3 and 4 all chosen sometimes
     for (const auto& [node, n] : picked) EXPECT_GT(n, 30) << node;
+}
+
+TEST(Balancer, ARoundPlansSeveralMovesToDifferentNodes) {
+    Sim s = cluster({100, 100, 100, 100}, 8);
+    s.refresh_runqs();
+    auto moves = plan_round(1, s.nodes, s.procs, {}, s.rng, 3);
+    ASSERT_EQ(moves.size(), 3u);
+    std::set<uint16_t> targets;
+    std::set<int> pids;
+    for (const auto& m : moves) targets.insert(m.to), pids.insert(m.pid);
+    EXPECT_EQ(targets, (std::set<uint16_t>{2, 3, 4}));
+    EXPECT_EQ(pids.size(), 3u);
+}
+
+TEST(Balancer, AMaskKeepsAProcessToItsAllowedNodes) {
+    Sim s = cluster({100, 100, 100, 100}, 4);
+    for (auto& p : s.procs) p.allowed = {1, 3};
+    for (int i = 0; i < 40; ++i) s.round();
+    auto c = s.count();
+    EXPECT_EQ(c[2], 0);
+    EXPECT_EQ(c[4], 0);
+    EXPECT_EQ(c[3], 2);
+}
+
+TEST(Balancer, AStayNodeKeepsItsProcesses) {
+    Sim s = cluster({100, 100, 100, 100}, 8);
+    s.nodes[0].keeps = true;
+    for (int i = 0; i < 20; ++i) s.round();
+    EXPECT_EQ(s.moves, 0);
+}
+
+TEST(Balancer, AnIoJobIsLeftWhereItIs) {
+    Sim s = cluster({100, 100}, 3);
+    for (auto& p : s.procs) p.cpu_moves = false;
+    for (int i = 0; i < 20; ++i) s.round();
+    EXPECT_EQ(s.moves, 0);
+}
+
+TEST(Balancer, MemoryShortNodeUshersItsBiggestProcessToTheNodeWithMostFree) {
+    const uint64_t G = 1ull << 30;
+    std::vector<BalanceNode> nodes = {{1, 100, 1, 1, true, false, G / 20, 2 * G},   // 5% free
+                                      {2, 100, 1, 0, true, false, G, 2 * G},
+                                      {3, 100, 1, 0, true, false, G + G / 2, 2 * G},
+                                      {4, 100, 1, 0, false, false, 2 * G, 2 * G}};   // blocked
+    std::vector<BalanceProcess> procs = {{10, 1, 0.01, 0.1, 0.1, 0, 100 << 20},
+                                         {11, 1, 0.01, 0.1, 0.1, 0, 1200ull << 20},
+                                         {12, 2, 1, 100, 100, 1e9, 10 << 20}};
+    auto m = choose_usher(1, nodes, procs, {});
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->pid, 11);   // the biggest, though young, idle and just moved
+    EXPECT_EQ(m->to, 3);
+    EXPECT_TRUE(m->usher);
+    // Nowhere keeps 10% free after taking 1.9 GiB: it stays, the next biggest goes.
+    procs[1].bytes = 1900ull << 20;
+    m = choose_usher(1, nodes, procs, {});
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->pid, 10);
+    EXPECT_FALSE(choose_usher(1, nodes, {procs[1]}, {}));
+    // With room everywhere nothing is ushered.
+    nodes[0].free_bytes = G;
+    EXPECT_FALSE(choose_usher(1, nodes, procs, {}));
+}
+
+TEST(Balancer, NoSpeedMoveFillsANodesMemory) {
+    const uint64_t G = 1ull << 30;
+    std::vector<BalanceNode> nodes = {{1, 100, 1, 4, true, false, G, 2 * G}, {2, 100, 1, 0, true, false, G / 2, 2 * G}};
+    std::vector<BalanceProcess> procs = {{10, 1, 1, 1e4, 1e4, 1e9, 400ull << 20}};
+    std::mt19937 rng(1);
+    EXPECT_FALSE(choose_move(1, nodes, procs, {}, rng));   // 512 MiB free - 400 MiB < 10% of 2 GiB
+    procs[0].bytes = 100ull << 20;
+    EXPECT_TRUE(choose_move(1, nodes, procs, {}, rng));
 }
