@@ -42,6 +42,7 @@ bench: build
 	OMX_BUILD=$(abspath $(BUILD)) /usr/bin/python3 tests/bench/cluster_bench.py
 	OMX_BUILD=$(abspath $(BUILD)) /usr/bin/python3 tests/bench/migration_bench.py
 	OMX_BUILD=$(abspath $(BUILD)) /usr/bin/python3 tests/bench/network_migration_bench.py
+	OMX_BUILD=$(abspath $(BUILD)) /usr/bin/python3 tests/bench/balancing_bench.py
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)

@@ -41,9 +41,11 @@ void apply(const BalanceMove& m, const BalanceProcess& p, std::vector<BalanceNod
     for (auto& n : nodes) {
         if (n.id == m.from) {
             n.runq = std::max(0.0, n.runq - p.demand);
+            if (n.sustained_runq >= 0) n.sustained_runq = std::max(0.0, n.sustained_runq - p.demand);
             n.free_bytes += p.bytes;
         } else if (n.id == m.to) {
             n.runq += p.demand;
+            if (n.sustained_runq >= 0) n.sustained_runq += p.demand;
             n.free_bytes = n.free_bytes > p.bytes ? n.free_bytes - p.bytes : 0;
         }
     }
@@ -121,7 +123,8 @@ std::optional<BalanceMove> choose_move_excluding(uint16_t self, const std::vecto
     for (const auto& p : processes) {
         auto here = by_id.find(p.on);
         if (here == by_id.end() || here->second->keeps || !p.cpu_moves || !worth_moving(p, tuning)) continue;
-        double rate_now = process_rate(*here->second, here->second->runq);
+        const BalanceNode& h = *here->second;
+        double rate_now = process_rate(h, h.sustained_runq >= 0 ? std::min(h.runq, h.sustained_runq) : h.runq);
         for (const auto& t : nodes) {
             if (t.id == p.on || !may_go(self, p, t, tuning)) continue;
             if (std::find(excluded.begin(), excluded.end(), t.id) != excluded.end()) continue;

@@ -27,6 +27,10 @@ struct BalanceNode {
     bool keeps = false;    // stay: nothing leaves this node automatically
     uint64_t free_bytes = 0;    // memory it has available (0 with total 0 = unknown)
     uint64_t total_bytes = 0;
+    // The run queue it has kept for the last few seconds (the least seen), < 0 = runq. A
+    // process leaves a node for what it sustains, not for a moment's spike (a command
+    // starting there); it goes to a node for what it has now.
+    double sustained_runq = -1;
 };
 
 struct BalanceProcess {

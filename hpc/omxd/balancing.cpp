@@ -13,6 +13,7 @@ using asio::use_awaitable;
 namespace {
 
 constexpr double kPendingSeconds = 3.0;      // until gossip shows what a move did
+constexpr double kSustainSeconds = 3.0;      // a source node's load counts when it lasts this long
 constexpr double kRefusedSeconds = 60.0;     // a process that could not move is left alone this long
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
@@ -36,7 +37,7 @@ awaitable<void> Daemon::balance_loop() {
     }
 }
 
-std::vector<BalanceNode> Daemon::balance_nodes() const {
+std::vector<BalanceNode> Daemon::balance_nodes() {
     std::vector<BalanceNode> out;
     const auto& res = meter_.resources();
     for (const auto& [id, r] : table_.nodes()) {
@@ -45,7 +46,7 @@ std::vector<BalanceNode> Daemon::balance_nodes() const {
         if (id == table_.self()) {
             n.speed = current_speed();
             n.cpus = res.cpus;
-            n.runq = meter_.local_runnable();
+            n.runq = self_demand_;
             n.keeps = admin_.stay || admin_.lstay;
             n.free_bytes = res.mem_pages * 4096;
             n.total_bytes = res.tmem_pages * 4096;
@@ -60,6 +61,12 @@ std::vector<BalanceNode> Daemon::balance_nodes() const {
             n.free_bytes = e.mem * 4096;
             n.total_bytes = e.tmem * 4096;
         }
+        // What it sustained over the last rounds (recorded before this round's pending moves).
+        auto& history = runq_history_[id];
+        history.emplace_back(Clock::now(), n.runq);
+        while (!history.empty() && seconds_since(history.front().first) > kSustainSeconds) history.pop_front();
+        n.sustained_runq = n.runq;
+        for (const auto& [at, q] : history) n.sustained_runq = std::min(n.sustained_runq, q);
         // A recent move of ours that the node's gossip does not show yet.
         if (auto p = pending_.find(id); p != pending_.end() && seconds_since(p->second.at) < kPendingSeconds) {
             n.runq = std::max(n.runq, p->second.runq);
@@ -123,6 +130,12 @@ void Daemon::balance_once() {
     DecayTuning decay{double(admin_.decay_interval), double(admin_.slow_decay), double(admin_.fast_decay)};
     sampler_.update(ProcessSampler::read_proc(::getpid()),
                     std::chrono::duration<double>(Clock::now().time_since_epoch()).count(), decay);
+    // This node's run queue as the decision sees it: what its processes ask of the CPU now
+    // (guests and our helpers included; husks, whose process runs elsewhere, not). The
+    // decayed count of runnable tasks lags by seconds and counts every short-lived command.
+    self_demand_ = 0;
+    for (const auto& [pid, u] : sampler_.processes())
+        if (!migrations_->has_deputy(pid)) self_demand_ += u.demand;
     for (auto it = refused_.begin(); it != refused_.end();)
         it = seconds_since(it->second) > kRefusedSeconds ? refused_.erase(it) : std::next(it);
 
@@ -135,6 +148,7 @@ void Daemon::balance_once() {
         if (n.id == table_.self() && n.total_bytes && double(n.free_bytes) < tuning.min_free_share * double(n.total_bytes))
             memory_short = true;
     auto procs = balance_processes(tuning, memory_short);
+    remember_view(nodes, procs);
     if (procs.empty()) return;
     auto moves = plan_round(table_.self(), nodes, procs, tuning, balance_rng_, nodes.size() - 1);
     for (const auto& m : moves) {
@@ -150,6 +164,20 @@ void Daemon::balance_once() {
                          m.pid, p.demand, m.from, m.to, m.gain);
         asio::co_spawn(io_, carry_out(m.pid, m.to), asio::detached);
     }
+}
+
+// The last round's view, for {"cmd":"balancer"}: what the decision saw.
+void Daemon::remember_view(const std::vector<BalanceNode>& nodes, const std::vector<BalanceProcess>& procs) {
+    nlohmann::json jn = nlohmann::json::array(), jp = nlohmann::json::array();
+    for (const auto& n : nodes)
+        jn.push_back({{"id", n.id}, {"speed", n.speed}, {"cpus", n.cpus}, {"runq", n.runq},
+                      {"sustained_runq", n.sustained_runq}, {"accepts", n.accepts}, {"keeps", n.keeps},
+                      {"free_bytes", n.free_bytes}, {"total_bytes", n.total_bytes}});
+    for (const auto& p : procs)
+        jp.push_back({{"pid", p.pid}, {"on", p.on}, {"demand", p.demand}, {"busy_seconds", p.cpu_seconds},
+                      {"since_move_seconds", std::min(p.since_move_seconds, 1e6)}, {"bytes", p.bytes},
+                      {"allowed", p.allowed}, {"cpu_moves", p.cpu_moves}});
+    last_view_ = {{"nodes", jn}, {"candidates", jp}};
 }
 
 awaitable<void> Daemon::carry_out(pid_t pid, uint16_t to) {

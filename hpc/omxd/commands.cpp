@@ -70,7 +70,8 @@ json Daemon::balancer_json() const {
             {"bandwidth", migrations_ ? migrations_->bandwidth() : t.bandwidth},
             {"tuning", {{"margin", t.margin}, {"min_demand", t.min_demand}, {"min_cpu_seconds", t.min_cpu_seconds},
                         {"cooldown_seconds", t.cooldown_seconds}, {"max_cost_share", t.max_cost_share},
-                        {"min_free_share", t.min_free_share}}}};
+                        {"min_free_share", t.min_free_share}}},
+            {"view", last_view_}};
 }
 
 json Daemon::admin_json() const {

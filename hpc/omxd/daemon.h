@@ -6,6 +6,7 @@
 #include <boost/asio.hpp>
 #include <nlohmann/json.hpp>
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -73,10 +74,11 @@ private:
     // balancing (balancing.cpp)
     asio::awaitable<void> balance_loop();
     void balance_once();
-    std::vector<BalanceNode> balance_nodes() const;
+    std::vector<BalanceNode> balance_nodes();
     std::vector<BalanceProcess> balance_processes(const BalanceTuning& tuning, bool memory_short);
     std::vector<uint16_t> mask_targets(const ClusterMask& mask) const;
     asio::awaitable<void> carry_out(pid_t pid, uint16_t to);
+    void remember_view(const std::vector<BalanceNode>& nodes, const std::vector<BalanceProcess>& procs);
 
     // commands (commands.cpp)
     nlohmann::json node_json(const NodeRecord& r) const;
@@ -122,6 +124,9 @@ private:
     std::map<uint16_t, Pending> pending_;
     std::map<pid_t, Clock::time_point> refused_;
     uint64_t balancer_moves_ = 0;
+    double self_demand_ = 0;
+    nlohmann::json last_view_;
+    std::map<uint16_t, std::deque<std::pair<Clock::time_point, double>>> runq_history_;   // this node's run queue for the balancer (balancing.cpp)
     bool stopping_ = false;
 };
 

@@ -203,3 +203,13 @@ TEST(Balancer, NoSpeedMoveFillsANodesMemory) {
     procs[0].bytes = 100ull << 20;
     EXPECT_TRUE(choose_move(1, nodes, procs, {}, rng));
 }
+
+TEST(Balancer, AMomentarySpikeOnANodeDoesNotChaseItsProcessesAway) {
+    // Home (1) runs 2, node 2 runs 2 of ours; for a moment node 2 shows 4 runnable.
+    std::vector<BalanceNode> nodes = {{1, 100, 1, 2}, {2, 100, 1, 4}};
+    std::vector<BalanceProcess> procs = {{10, 2, 1, 100, 100, 1e9, 1 << 20}};
+    std::mt19937 rng(3);
+    EXPECT_TRUE(choose_move(1, nodes, procs, {}, rng));   // taken at face value it would come home
+    nodes[1].sustained_runq = 2;                           // but node 2 sustained only 2
+    EXPECT_FALSE(choose_move(1, nodes, procs, {}, rng));
+}
