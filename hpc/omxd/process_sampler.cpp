@@ -47,8 +47,12 @@ void ProcessSampler::update(const std::vector<ProcSample>& samples, double now, 
             u = old->second;
         } else {
             u.hints = parse_hints(s.hints);
-            // First sight: its lifetime average is the best guess of what it will do.
+            // First sight: its lifetime average is the best guess of what it will do, and
+            // a runnable process is taken as busy. (The kernel adds a wait to run_delay
+            // only when the wait ends, so a young process on a crowded, throttled node shows
+            // half its real busy time; the measurements that follow correct either guess.)
             u.demand = s.age_seconds > 0.05 ? std::clamp(s.busy_seconds / s.age_seconds, 0.0, 1.0) : 0.0;
+            if (s.state == 'R') u.demand = 1.0;
         }
         double dt = known ? now - u.seen_at : 0;
         if (known && dt > 0) {

@@ -200,3 +200,11 @@ def test_mtop_rejects_a_zero_delay(cluster):
     lines = r.stderr.splitlines()
     assert lines[0] == "mtop: bad delay '0' (seconds, more than 0 and at most 86400)", r.stderr
     assert lines[1:] == ["Try 'mtop --help' for more information."], r.stderr
+
+
+@pytest.mark.parametrize("tool", ["migmask", "migrate", "mosctl", "mosmon", "mosproc", "mosrun", "mps", "mtop",
+                                  "omxd", "omxmig", "setpe", "showmap", "vcluster", "omx-deputy", "omx-remote"])
+def test_every_tool_has_help_and_a_man_page(tool):
+    r = subprocess.run([str(BIN / tool), "--help"], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0 and "Usage" in r.stdout + r.stderr, (r.stdout, r.stderr)
+    assert list((REPO / "docs" / "man").glob(f"{tool}.[18]")), f"no man page for {tool}"

@@ -17,7 +17,7 @@ ProcSample sample(pid_t pid, double busy, double age, std::string hints = "") {
     ProcSample s;
     s.pid = pid;
     s.ppid = 1;
-    s.state = 'R';
+    s.state = 'S';
     s.busy_seconds = busy;
     s.age_seconds = age;
     s.comm = "job";
@@ -32,6 +32,16 @@ TEST(ProcessSampler, FirstSightIsTheLifetimeAverage) {
     ps.update({sample(10, 3.0, 4.0), sample(11, 0.1, 10.0)}, 100, {});
     EXPECT_DOUBLE_EQ(ps.processes().at(10).demand, 0.75);
     EXPECT_NEAR(ps.processes().at(11).demand, 0.01, 1e-9);
+}
+
+TEST(ProcessSampler, ARunnableProcessAtFirstSightCountsAsBusy) {
+    ProcessSampler ps;
+    ProcSample young = sample(10, 0.2, 0.6);   // its current wait not yet in run_delay
+    young.state = 'R';
+    ps.update({young}, 100, {});
+    EXPECT_DOUBLE_EQ(ps.processes().at(10).demand, 1.0);
+    ps.update({sample(10, 0.2, 10.6)}, 110, {});   // then it slept for 10 s
+    EXPECT_NEAR(ps.processes().at(10).demand, std::pow(0.926, 10), 1e-9);
 }
 
 TEST(ProcessSampler, AStarvedJobWaitingForTheCpuStillCountsAsBusy) {
