@@ -128,7 +128,7 @@ std::vector<BalanceProcess> Daemon::balance_processes(const BalanceTuning& tunin
 void Daemon::balance_once() {
     if (mode_ == Mode::Off || admin_.quiet || !migrations_) return;
     DecayTuning decay{double(admin_.decay_interval), double(admin_.slow_decay), double(admin_.fast_decay)};
-    sampler_.update(ProcessSampler::read_proc(::getpid()),
+    sampler_.update(sampler_.read_proc(::getpid()),
                     std::chrono::duration<double>(Clock::now().time_since_epoch()).count(), decay);
     // This node's run queue as the decision sees it: what its processes ask of the CPU now
     // (guests and our helpers included; husks, whose process runs elsewhere, not). The

@@ -222,6 +222,7 @@ void Migrations::reap_children() {
 
 std::shared_ptr<Migrations::Deputy> Migrations::spawn_deputy(pid_t pid, uint16_t to, uint32_t address,
                                                             const std::string& fork_token) {
+    if (known_.size() > 4096) forget_dead();   // the balancer moves many processes over time
     auto d = std::make_shared<Deputy>();
     d->process = pid;
     std::vector<std::string> argv = {helper_path("omx-deputy"), "--pid", std::to_string(pid), "--to", std::to_string(to),

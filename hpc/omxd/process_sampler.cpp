@@ -95,7 +95,7 @@ std::string environment_hints(pid_t pid) {
     return "";
 }
 
-std::optional<ProcSample> read_sample(pid_t pid, double uptime, double ticks, long page) {
+std::optional<ProcSample> read_sample(pid_t pid, double uptime, double ticks, long page, bool with_hints = true) {
     std::ifstream in(fmt::format("/proc/{}/stat", pid));
     std::string line;
     if (!std::getline(in, line)) return std::nullopt;
@@ -120,7 +120,7 @@ std::optional<ProcSample> read_sample(pid_t pid, double uptime, double ticks, lo
     double on_ns = 0, wait_ns = 0;
     if (ss >> on_ns >> wait_ns) s.busy_seconds = (on_ns + wait_ns) * 1e-9;
     else s.busy_seconds = cpu;
-    s.hints = environment_hints(pid);
+    if (with_hints) s.hints = environment_hints(pid);
     return s;
 }
 
@@ -130,7 +130,7 @@ std::optional<ProcSample> ProcessSampler::read_one(pid_t pid) {
     return read_sample(pid, uptime_seconds(), double(::sysconf(_SC_CLK_TCK)), ::sysconf(_SC_PAGESIZE));
 }
 
-std::vector<ProcSample> ProcessSampler::read_proc(pid_t skip) {
+std::vector<ProcSample> ProcessSampler::read_proc(pid_t skip) const {
     std::vector<ProcSample> out;
     double up = uptime_seconds(), ticks = double(::sysconf(_SC_CLK_TCK));
     long page = ::sysconf(_SC_PAGESIZE);
@@ -140,7 +140,12 @@ std::vector<ProcSample> ProcessSampler::read_proc(pid_t skip) {
         if (e->d_name[0] < '1' || e->d_name[0] > '9') continue;
         pid_t pid = std::atoi(e->d_name);
         if (pid == skip || pid == 1) continue;
-        if (auto s = read_sample(pid, up, ticks, page); s && s->ppid != 2 && s->ppid != 0) out.push_back(std::move(*s));
+        auto s = read_sample(pid, up, ticks, page, false);
+        if (!s || s->ppid == 2 || s->ppid == 0) continue;
+        // A PID seen before, no younger than then, is the same process: its hints are known.
+        auto known = procs_.find(pid);
+        if (known == procs_.end() || known->second.age_seconds > s->age_seconds) s->hints = environment_hints(pid);
+        out.push_back(std::move(*s));
     }
     ::closedir(proc);
     return out;

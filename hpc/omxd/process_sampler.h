@@ -57,8 +57,9 @@ public:
     void update(const std::vector<ProcSample>& samples, double now, const DecayTuning& decay);
     const std::map<pid_t, ProcessUse>& processes() const { return procs_; }
 
-    // Reads every process of this PID namespace's /proc (except `skip`).
-    static std::vector<ProcSample> read_proc(pid_t skip);
+    // Reads every process of this PID namespace's /proc (except `skip`). The environment
+    // (for the hints) is read only for processes not tracked yet.
+    std::vector<ProcSample> read_proc(pid_t skip) const;
     static std::optional<ProcSample> read_one(pid_t pid);
 
 private:

@@ -123,6 +123,6 @@ TEST(ProcessSampler, ReadsThisProcessFromProc) {
     EXPECT_GE(s->busy_seconds, 0.04);
     EXPECT_GT(s->rss_bytes, 0u);
     EXPECT_GT(s->age_seconds, 0.0);
-    auto all = ProcessSampler::read_proc(0);
+    auto all = ProcessSampler().read_proc(0);
     EXPECT_TRUE(std::any_of(all.begin(), all.end(), [](const auto& p) { return p.pid == ::getpid(); }));
 }
