@@ -66,7 +66,12 @@ std::vector<BalanceNode> Daemon::balance_nodes() {
         history.emplace_back(Clock::now(), n.runq);
         while (!history.empty() && seconds_since(history.front().first) > kSustainSeconds) history.pop_front();
         n.sustained_runq = n.runq;
-        for (const auto& [at, q] : history) n.sustained_runq = std::min(n.sustained_runq, q);
+        double sum = 0;
+        for (const auto& [at, q] : history) n.sustained_runq = std::min(n.sustained_runq, q), sum += q;
+        // As a target, a node counts with its load averaged over the same seconds: the load
+        // it gossips jumps at every short command started there (a monitoring probe, a
+        // shell) and falls slowly, which alone would keep work off it for seconds.
+        if (id != table_.self()) n.runq = std::min(n.runq, sum / double(history.size()));
         // A recent move of ours that the node's gossip does not show yet.
         if (auto p = pending_.find(id); p != pending_.end() && seconds_since(p->second.at) < kPendingSeconds) {
             n.runq = std::max(n.runq, p->second.runq);
