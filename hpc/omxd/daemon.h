@@ -124,9 +124,9 @@ private:
     std::map<uint16_t, Pending> pending_;
     std::map<pid_t, Clock::time_point> refused_;
     uint64_t balancer_moves_ = 0;
-    double self_demand_ = 0;
-    nlohmann::json last_view_;
-    std::map<uint16_t, std::deque<std::pair<Clock::time_point, double>>> runq_history_;   // this node's run queue for the balancer (balancing.cpp)
+    double self_demand_ = 0;   // this node's run queue for the balancer (balancing.cpp)
+    nlohmann::json last_view_;   // the last round's nodes and candidates, for {"cmd":"balancer"}
+    std::map<uint16_t, std::deque<std::pair<Clock::time_point, double>>> runq_history_;   // per node, the last seconds
     bool stopping_ = false;
 };
 

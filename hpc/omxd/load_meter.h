@@ -33,7 +33,6 @@ public:
     // Load for local decisions (rises slowly, falls fast), same unit.
     uint32_t local_load(uint32_t speed) const;
     double runnable() const { return last_runnable_; }
-    double local_runnable() const { return local_; }   // the decayed count behind local_load
     uint16_t util_percent() const { return util_; }
     const LocalResources& resources() const { return res_; }
 
