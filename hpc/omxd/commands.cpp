@@ -199,6 +199,7 @@ awaitable<json> Daemon::handle(const json& req, uid_t uid) {
         if (cmd == "processes") co_return migrations_->processes();
         if (cmd == "mask") co_return migrations_->set_mask(pid_arg(req), ClusterMask::from_json(req), uid);
         if (cmd == "balancer") co_return balancer_json();
+        if (cmd == "migrations") co_return migrations_->migration_log(req.value("since", uint64_t(0)));
         co_return fail(cmd.empty() ? "request has no \"cmd\"" : "unknown command '" + cmd + "'");
     } catch (const MapError& e) {
         co_return fail(e.what());

@@ -245,6 +245,7 @@ awaitable<void> Migrations::deputy_reader(std::shared_ptr<Deputy> d) {
         std::string what = ev.value("event", "");
         Known& k = known_[d->process];
         if (what == "arrived") {
+            const uint16_t from = d->node ? d->node : ctx_.self();
             d->node = uint16_t(ev.value("node", 0));
             k.where = d->node;
             ++k.nmigs;
@@ -254,18 +255,27 @@ awaitable<void> Migrations::deputy_reader(std::shared_ptr<Deputy> d) {
                 bandwidth_ = 0.7 * bandwidth_ + 0.3 * (double(k.bytes) / (ms / 1000.0));
             spdlog::info("migration: process {} now runs on node {} (frozen {:.1f} ms, {} bytes)", d->process, d->node,
                          ev.value("frozen_ms", 0.0), ev.value("bytes", 0));
+            record_move({.pid = d->process, .command = k.command, .from = from, .to = d->node, .bytes = k.bytes,
+                         .frozen_ms = ev.value("frozen_ms", 0.0), .total_ms = ev.value("total_ms", 0.0),
+                         .outcome = "arrived"});
         } else if (what == "home") {
             d->node = 0;
             k.where = 0;
             ++k.nmigs;
             k.moved_at = std::chrono::steady_clock::now();
             spdlog::info("migration: process {} is home from node {}", d->process, ev.value("from", 0));
+            record_move({.pid = d->process, .command = k.command, .from = uint16_t(ev.value("from", 0)),
+                         .to = ctx_.self(), .outcome = "home"});
         } else if (what == "lost") {
             spdlog::warn("migration: node {} running process {} was lost; the process was killed", ev.value("node", 0),
                          d->process);
+            record_move({.pid = d->process, .command = k.command, .from = uint16_t(ev.value("node", 0)),
+                         .to = uint16_t(ev.value("node", 0)), .outcome = "lost"});
         } else if (what == "failed" || what == "error") {
             k.last_error = ev.value("error", "");
             spdlog::warn("migration: process {}: {}", d->process, k.last_error);
+            record_move({.pid = d->process, .command = k.command, .from = d->node ? d->node : ctx_.self(),
+                         .to = uint16_t(ev.value("node", 0)), .outcome = "failed: " + k.last_error});
         } else if (what == "exec") {
             k.command = ev.value("command", "");
             continue;
@@ -392,6 +402,25 @@ std::optional<T> Migrations::inherited(pid_t pid, std::optional<T> Known::*field
 bool Migrations::locked(pid_t pid) const { return inherited(pid, &Known::lock).value_or(false); }
 
 ClusterMask Migrations::mask(pid_t pid) const { return inherited(pid, &Known::mask).value_or(ClusterMask{}); }
+
+json MigrationRecord::to_json() const {
+    return {{"seq", seq}, {"time", time}, {"pid", pid}, {"command", command}, {"from", from}, {"to", to},
+            {"bytes", bytes}, {"frozen_ms", frozen_ms}, {"total_ms", total_ms}, {"outcome", outcome}};
+}
+
+void Migrations::record_move(MigrationRecord r) {
+    r.seq = next_move_seq_++;
+    r.time = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    move_log_.push_back(std::move(r));
+    if (move_log_.size() > 1000) move_log_.pop_front();
+}
+
+json Migrations::migration_log(uint64_t since) const {
+    json events = json::array();
+    for (const auto& r : move_log_)
+        if (r.seq > since) events.push_back(r.to_json());
+    return {{"ok", true}, {"next", next_move_seq_ - 1}, {"events", events}};
+}
 
 void Migrations::forget_dead() {
     for (auto it = known_.begin(); it != known_.end();)

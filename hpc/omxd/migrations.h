@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -44,6 +45,20 @@ struct AwayProcess {
     uint16_t node = 0;
     double since_move_seconds = 0;
     uint64_t bytes = 0;   // its image as it last moved
+};
+
+// One move as the home node saw it, kept for {"cmd":"migrations"} (the stress harness
+// records every migration of a run from it).
+struct MigrationRecord {
+    uint64_t seq = 0;
+    double time = 0;            // unix seconds
+    pid_t pid = 0;
+    std::string command;
+    uint16_t from = 0, to = 0;  // node ids (this node's id for home)
+    uint64_t bytes = 0;
+    double frozen_ms = 0, total_ms = 0;
+    std::string outcome;        // "arrived", "home", "lost", "failed: why"
+    nlohmann::json to_json() const;
 };
 
 struct MigrationContext {
@@ -81,6 +96,8 @@ public:
     ClusterMask mask(pid_t pid) const;      // its own or the nearest ancestor's
     double since_move_seconds(pid_t pid) const;
     double bandwidth() const { return bandwidth_; }   // bytes/s migrations have moved at
+    // The moves recorded after sequence number `since` (the last 1000 are kept).
+    nlohmann::json migration_log(uint64_t since) const;
     std::set<pid_t> guest_pids() const;     // the local PIDs of the processes running here for others
     // A deputy started by an earlier omxd (we restarted) reports back: its connection to
     // the control socket becomes its channel.
@@ -116,6 +133,7 @@ private:
     boost::asio::awaitable<nlohmann::json> next_event(std::shared_ptr<Deputy> d, std::chrono::milliseconds timeout);
     boost::asio::awaitable<void> wait_until(std::function<bool()> done, std::chrono::milliseconds timeout);
     void forget_dead();
+    void record_move(MigrationRecord r);
     template <class T> std::optional<T> inherited(pid_t pid, std::optional<T> Known::*field) const;
 
     boost::asio::io_context& io_;
@@ -127,6 +145,8 @@ private:
     std::map<pid_t, Known> known_;
     std::set<pid_t> moving_;
     double bandwidth_ = 100e6;
+    std::deque<MigrationRecord> move_log_;
+    uint64_t next_move_seq_ = 1;
     bool stopping_ = false;
 };
 

@@ -73,6 +73,9 @@ class Cluster:
     def kill(self, node):
         run([VCLUSTER, "kill", node])
 
+    def crash(self, node):
+        return run([VCLUSTER, "crash", node])
+
     def revive(self, node):
         run([VCLUSTER, "revive", node])
 

@@ -32,7 +32,13 @@ public:
     // Runs a command in a node, attached to our terminal; returns its exit status.
     virtual int exec(const ClusterState& state, int node, const std::vector<std::string>& argv) = 0;
 
+    // Starts omxd, and the harness agent (omx-agent) when it is built and not running.
     virtual void start_daemon(const ClusterState& state, int node) = 0;
+    // The node dies: its link goes dead (peers see silence, not refusals) and every process
+    // in it is killed. `revive` brings it back.
+    virtual void crash(ClusterState& state, int node) = 0;
+    // Undoes crash's dead link (the processes stay dead; revive starts the daemons).
+    virtual void uncrash(ClusterState& state, int node) = 0;
     virtual std::vector<int> daemon_pids(const ClusterState& state, int node) = 0;
     virtual bool node_alive(const ClusterState& state, int node) = 0;
 

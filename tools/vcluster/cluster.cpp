@@ -161,9 +161,19 @@ void Cluster::kill_daemon(int node) {
     }
 }
 
+void Cluster::crash(int node) {
+    if (!state_.node(node)) throw std::invalid_argument(fmt::format("no node {} in this cluster", node));
+    backend_->crash(state_, node);
+    save_state(state_);
+}
+
 void Cluster::revive(int node) {
     if (!backend_->node_alive(state_, node))
         throw std::runtime_error(fmt::format("node {} is gone; `vcluster down` and `up` again", node));
+    if (state_.node(node)->crashed) {
+        backend_->uncrash(state_, node);
+        save_state(state_);
+    }
     if (!backend_->daemon_pids(state_, node).empty()) {
         std::cout << fmt::format("omxd already runs on node {}\n", node);
         return;

@@ -46,6 +46,7 @@ public:
     int exec(int node, const std::vector<std::string>& argv);
     void kill_daemon(int node);
     void revive(int node);
+    void crash(int node);   // the whole node dies (link and processes); revive brings it back
     void partition(const std::vector<int>& nodes);
     void heal();
     void slow(int node, double cores);

@@ -87,7 +87,9 @@ int main(int argc, char** argv) {
         std::string node_text;
         auto* kill = app.add_subcommand("kill", "kill NODE's omxd with SIGKILL (the node stays)");
         kill->add_option("node", node_text, "node id")->required();
-        auto* revive = app.add_subcommand("revive", "start NODE's omxd again");
+        auto* crash = app.add_subcommand("crash", "NODE dies: its link goes dead and every process in it is killed");
+        crash->add_option("node", node_text, "node id")->required();
+        auto* revive = app.add_subcommand("revive", "start NODE's omxd again (and its link, after a crash)");
         revive->add_option("node", node_text, "node id")->required();
         std::vector<std::string> part_nodes;
         auto* partition = app.add_subcommand("partition", "cut these nodes off the others (onto a switch of their own)");
@@ -124,6 +126,7 @@ int main(int argc, char** argv) {
         }
         if (kill->parsed()) c.kill_daemon(node_arg(c, node_text));
         if (revive->parsed()) c.revive(node_arg(c, node_text));
+        if (crash->parsed()) c.crash(node_arg(c, node_text));
         if (partition->parsed()) {
             std::vector<int> ids;
             for (const auto& t : part_nodes) ids.push_back(node_arg(c, t));

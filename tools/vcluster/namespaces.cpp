@@ -292,8 +292,10 @@ std::vector<int> processes_in_node(const ProcessRef& holder, const std::vector<s
         std::ifstream comm_file(entry.path() / "comm");
         std::string comm;
         std::getline(comm_file, comm);
+        const int pid = std::stoi(name);
+        if (comms.empty() && pid != holder.pid) found.push_back(pid);
         for (const auto& c : comms)
-            if (comm == c && ProcessRef::of(std::stoi(name)).start_time) found.push_back(std::stoi(name));
+            if (comm == c && ProcessRef::of(pid).start_time) found.push_back(pid);
     }
     return found;
 }

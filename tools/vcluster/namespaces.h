@@ -39,7 +39,8 @@ int run_in_node(const ProcessRef& holder, const std::vector<std::string>& argv, 
 // stdin. Throws with the command's output when it fails.
 void run_in_netns(const ProcessRef& holder, const std::vector<std::string>& argv, const std::string& input = "");
 
-// Host pids of the processes in holder's PID namespace whose command name is one of `comms`.
+// Host pids of the processes in holder's PID namespace whose command name is one of `comms`
+// (every process there but the holder when `comms` is empty).
 std::vector<int> processes_in_node(const ProcessRef& holder, const std::vector<std::string>& comms);
 
 }  // namespace vcluster

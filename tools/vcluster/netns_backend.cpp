@@ -184,6 +184,19 @@ public:
         std::vector<std::string> argv = {state.bin_dir + "/omxd", "-f"};
         argv.insert(argv.end(), state.omxd_args.begin(), state.omxd_args.end());
         run_in_node(n.holder, argv, opt);
+        start_agent(state, node);
+    }
+
+    void crash(ClusterState& state, int node) override {
+        const auto& n = record(state, node);
+        run_in_netns(state.switch_holder, {"ip", "link", "set", switch_port_name(node), "down"});
+        for (int pid : processes_in_node(n.holder, {})) ::kill(pid, SIGKILL);
+        state.node(node)->crashed = true;
+    }
+
+    void uncrash(ClusterState& state, int node) override {
+        run_in_netns(state.switch_holder, {"ip", "link", "set", switch_port_name(node), "up"});
+        state.node(node)->crashed = false;
     }
 
     std::vector<int> daemon_pids(const ClusterState& state, int node) override {
@@ -223,6 +236,22 @@ public:
     std::string log_path(int node) const override { return node_dir(node) + "/omxd.log"; }
 
 private:
+    // The stress harness's agent (harness/agent), on the node's address, when it is built.
+    void start_agent(const ClusterState& state, int node) {
+        const std::string agent = state.bin_dir + "/omx-agent";
+        const auto& n = record(state, node);
+        if (!fs::exists(agent) || !processes_in_node(n.holder, {"omx-agent"}).empty()) return;
+        omx::UniqueFd log(::open(agent_log_path(node).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+        if (!log) throw std::runtime_error(fmt::format("cannot open {}: {}", agent_log_path(node), std::strerror(errno)));
+        RunOptions opt;
+        opt.cgroups = n.cgroups;
+        opt.path_prefix = state.bin_dir;
+        opt.detach = true;
+        opt.output_fd = log.get();
+        run_in_node(n.holder, {agent, "--listen", node_address(node)}, opt);
+    }
+    static std::string agent_log_path(int node) { return node_dir(node) + "/agent.log"; }
+
     static const NodeRecord& record(const ClusterState& state, int node) {
         for (const auto& n : state.nodes)
             if (n.id == node) return n;

@@ -66,7 +66,8 @@ void to_json(nlohmann::json& j, const ClusterState& s) {
                               {"cgroups", n.cgroups},
                               {"cpu_share", n.cpu_share},
                               {"memory_limit_mb", n.memory_limit_mb},
-                              {"partitioned", n.partitioned}});
+                              {"partitioned", n.partitioned},
+                              {"crashed", n.crashed}});
 }
 
 void from_json(const nlohmann::json& j, ClusterState& s) {
@@ -87,6 +88,7 @@ void from_json(const nlohmann::json& j, ClusterState& s) {
         r.cpu_share = n.at("cpu_share").get<double>();
         r.memory_limit_mb = n.at("memory_limit_mb").get<long>();
         r.partitioned = n.at("partitioned").get<bool>();
+        r.crashed = n.value("crashed", false);
         s.nodes.push_back(std::move(r));
     }
 }

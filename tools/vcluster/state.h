@@ -27,6 +27,7 @@ struct NodeRecord {
     double cpu_share = 0;               // cores; 0 = unlimited
     long memory_limit_mb = 0;           // 0 = unlimited
     bool partitioned = false;
+    bool crashed = false;               // `vcluster crash`: link down, every process killed
 };
 
 struct ClusterState {
