@@ -6,7 +6,8 @@ NODES   ?= 4
 PYTEST  ?= /usr/bin/python3 -m pytest
 VCLUSTER = $(BUILD)/bin/vcluster
 
-.PHONY: all build test unit-test integration-test vcluster vcluster-down bench install clean sanitize
+.PHONY: all build test unit-test integration-test vcluster vcluster-down bench install clean sanitize \
+        stress report ci-regression
 
 all: build
 
@@ -38,11 +39,34 @@ vcluster: build
 vcluster-down: build
 	$(VCLUSTER) down
 
+# The stress suite on the running vcluster (make vcluster first): omx-stress runs in node 1
+# and drives the omx-agent of every node; the four reports land in $(REPORT_DIR).
+SUITE      ?= harness/suites/default.json
+REPORT_DIR ?= $(abspath $(BUILD))/stress-report
+stress: build
+	$(VCLUSTER) exec 1 $(abspath $(BUILD))/bin/omx-stress --suite $(abspath $(SUITE)) --out $(REPORT_DIR)
+
+# The HTML page again from $(REPORT_DIR)/results.json.
+report: build
+	$(BUILD)/bin/omx-report $(REPORT_DIR)/results.json --html $(REPORT_DIR)/report.html
+	@echo "report: $(REPORT_DIR)/report.html"
+
+# CI: a cluster of its own, the short suite, the reports, the cluster down again — also
+# when the suite fails (the exit status is the suite's).
+CI_VCLUSTER_DIR ?= /run/vcluster-ci-regression
+ci-regression: build
+	VCLUSTER_DIR=$(CI_VCLUSTER_DIR) $(VCLUSTER) down >/dev/null 2>&1 || true
+	VCLUSTER_DIR=$(CI_VCLUSTER_DIR) $(VCLUSTER) up $(NODES) --cpu 0.5
+	rc=0; VCLUSTER_DIR=$(CI_VCLUSTER_DIR) $(MAKE) --no-print-directory stress \
+	    SUITE=harness/suites/short.json REPORT_DIR=$(REPORT_DIR) || rc=$$?; \
+	  VCLUSTER_DIR=$(CI_VCLUSTER_DIR) $(VCLUSTER) down; exit $$rc
+
 bench: build
 	OMX_BUILD=$(abspath $(BUILD)) /usr/bin/python3 tests/bench/cluster_bench.py
 	OMX_BUILD=$(abspath $(BUILD)) /usr/bin/python3 tests/bench/migration_bench.py
 	OMX_BUILD=$(abspath $(BUILD)) /usr/bin/python3 tests/bench/network_migration_bench.py
 	OMX_BUILD=$(abspath $(BUILD)) /usr/bin/python3 tests/bench/balancing_bench.py
+	OMX_BUILD=$(abspath $(BUILD)) /usr/bin/python3 tests/bench/stress_bench.py
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)

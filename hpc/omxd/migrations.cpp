@@ -405,11 +405,31 @@ ClusterMask Migrations::mask(pid_t pid) const { return inherited(pid, &Known::ma
 
 json MigrationRecord::to_json() const {
     return {{"seq", seq}, {"time", time}, {"pid", pid}, {"command", command}, {"from", from}, {"to", to},
-            {"bytes", bytes}, {"frozen_ms", frozen_ms}, {"total_ms", total_ms}, {"outcome", outcome}};
+            {"bytes", bytes}, {"frozen_ms", frozen_ms}, {"total_ms", total_ms}, {"outcome", outcome},
+            {"session", session}};
 }
+
+namespace {
+
+// Field 6 of /proc/PID/stat; 0 when the process is gone.
+pid_t session_of(pid_t pid) {
+    std::ifstream in(fmt::format("/proc/{}/stat", pid));
+    std::string line;
+    if (!std::getline(in, line)) return 0;
+    auto close = line.rfind(')');
+    if (close == std::string::npos) return 0;
+    std::istringstream rest(line.substr(close + 1));
+    std::string state;
+    pid_t ppid = 0, pgrp = 0, session = 0;
+    rest >> state >> ppid >> pgrp >> session;
+    return session;
+}
+
+}  // namespace
 
 void Migrations::record_move(MigrationRecord r) {
     r.seq = next_move_seq_++;
+    r.session = session_of(r.pid);
     r.time = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
     move_log_.push_back(std::move(r));
     if (move_log_.size() > 1000) move_log_.pop_front();

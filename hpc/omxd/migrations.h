@@ -58,6 +58,7 @@ struct MigrationRecord {
     uint64_t bytes = 0;
     double frozen_ms = 0, total_ms = 0;
     std::string outcome;        // "arrived", "home", "lost", "failed: why"
+    pid_t session = 0;          // its session id (the stress harness starts each test in a session of its own)
     nlohmann::json to_json() const;
 };
 
