@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from vc import BIN, BUILD, REPO, Cluster
+from vc import BIN, BUILD, module_cluster, run
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for network namespaces and ptrace")
 
@@ -22,13 +22,7 @@ OUT = BUILD / "harness-test-out"
 
 @pytest.fixture(scope="module")
 def cluster():
-    c = Cluster(3)
-    c.down()
-    try:
-        c.up("--cpu", "0.6")
-        yield c
-    finally:
-        c.down()
+    yield from module_cluster(3, "--cpu", "0.6")
 
 
 def write_suite(name, tests, timeout=300):
@@ -96,7 +90,6 @@ def test_a_suite_runs_across_the_cluster_and_writes_every_report(cluster):
 
     # make report: the HTML again from the JSON alone.
     (out / "report.html").unlink()
-    from vc import run
     run([BIN / "omx-report", out / "results.json", "--html", out / "report.html"])
     assert 'id="load-chart"' in (out / "report.html").read_text()
 

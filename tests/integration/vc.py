@@ -113,3 +113,15 @@ class Cluster:
             if not all(table[t]["up"] for t in ids if t in table) or len(table) < len(list(ids)):
                 return False
         return True
+
+
+def module_cluster(n, *up_args):
+    """The body of a module-scoped fixture: a fresh n-node cluster for the module, removed
+    after it (also when `up` fails). Use: `yield from module_cluster(3, "--cpu", "0.6")`."""
+    c = Cluster(n)
+    c.down()
+    try:
+        c.up(*up_args)
+        yield c
+    finally:
+        c.down()

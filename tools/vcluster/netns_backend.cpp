@@ -173,17 +173,9 @@ public:
     }
 
     void start_daemon(const ClusterState& state, int node) override {
-        const auto& n = record(state, node);
-        omx::UniqueFd log(::open(log_path(node).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
-        if (!log) throw std::runtime_error(fmt::format("cannot open {}: {}", log_path(node), std::strerror(errno)));
-        RunOptions opt;
-        opt.cgroups = n.cgroups;
-        opt.path_prefix = state.bin_dir;
-        opt.detach = true;
-        opt.output_fd = log.get();
         std::vector<std::string> argv = {state.bin_dir + "/omxd", "-f"};
         argv.insert(argv.end(), state.omxd_args.begin(), state.omxd_args.end());
-        run_in_node(n.holder, argv, opt);
+        start_detached(state, node, argv, log_path(node));
         start_agent(state, node);
     }
 
@@ -239,18 +231,22 @@ private:
     // The stress harness's agent (harness/agent), on the node's address, when it is built.
     void start_agent(const ClusterState& state, int node) {
         const std::string agent = state.bin_dir + "/omx-agent";
-        const auto& n = record(state, node);
-        if (!fs::exists(agent) || !processes_in_node(n.holder, {"omx-agent"}).empty()) return;
-        omx::UniqueFd log(::open(agent_log_path(node).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
-        if (!log) throw std::runtime_error(fmt::format("cannot open {}: {}", agent_log_path(node), std::strerror(errno)));
+        if (!fs::exists(agent) || !processes_in_node(record(state, node).holder, {"omx-agent"}).empty()) return;
+        start_detached(state, node, {agent, "--listen", node_address(node)}, node_dir(node) + "/agent.log");
+    }
+
+    // A daemon in the node's cgroups, its output appended to `log`.
+    void start_detached(const ClusterState& state, int node, const std::vector<std::string>& argv,
+                        const std::string& log_file) {
+        omx::UniqueFd log(::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+        if (!log) throw std::runtime_error(fmt::format("cannot open {}: {}", log_file, std::strerror(errno)));
         RunOptions opt;
-        opt.cgroups = n.cgroups;
+        opt.cgroups = record(state, node).cgroups;
         opt.path_prefix = state.bin_dir;
         opt.detach = true;
         opt.output_fd = log.get();
-        run_in_node(n.holder, {agent, "--listen", node_address(node)}, opt);
+        run_in_node(record(state, node).holder, argv, opt);
     }
-    static std::string agent_log_path(int node) { return node_dir(node) + "/agent.log"; }
 
     static const NodeRecord& record(const ClusterState& state, int node) {
         for (const auto& n : state.nodes)
