@@ -15,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <iostream>
+#include <optional>
 #include <set>
 #include <system_error>
 
@@ -149,12 +150,30 @@ void ask_for_synchronous_wakeups(int listener) {
     ::ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, flags);   // older kernels: EINVAL, no harm
 }
 
+// /proc/PID/mem of the restored process; nullopt when it has already ended (a child forked
+// away that exits at once is a zombie by now: its exit status goes home like any other).
+std::optional<ProcessMemory> open_memory_unless_ended(pid_t remote, Supervised& result) {
+    try {
+        return ProcessMemory(remote);
+    } catch (const std::exception&) {
+        int ws = 0;
+        if (::waitpid(remote, &ws, WNOHANG) != remote) throw;
+        result.status = ws;
+        return std::nullopt;
+    }
+}
+
 Supervised supervise(pid_t remote, int listener, Home& home, SuperviseStats* stats) {
     ask_for_synchronous_wakeups(listener);
     SuperviseStats st;
-    ProcessMemory mem(remote);
     std::set<long> refused_once;
     Supervised result;
+    auto opened = open_memory_unless_ended(remote, result);
+    if (!opened) {
+        if (stats) *stats = st;
+        return result;
+    }
+    ProcessMemory mem = std::move(*opened);
     // The home side is looked at between calls, at most every 20 ms: a signal or the
     // husk's death is noticed within that, and a busy process pays nothing per call.
     auto next_home_check = std::chrono::steady_clock::now();
@@ -206,7 +225,10 @@ Supervised supervise(pid_t remote, int listener, Home& home, SuperviseStats* sta
         }
         if (req.data.nr == SYS_execve && home.exec(remote, listener, req.id, args)) {
             ++st.execs;
-            mem = ProcessMemory(remote);   // an open /proc/PID/mem stays with the old address space
+            // An open /proc/PID/mem stays with the old address space.
+            auto reopened = open_memory_unless_ended(remote, result);
+            if (!reopened) break;
+            mem = std::move(*reopened);
             continue;
         }
         if (req.data.nr == SYS_mmap && home.map_file(listener, req.id, args)) {

@@ -9,6 +9,7 @@
 
 #include "common/control.h"
 #include "common/fd.h"
+#include "program.h"
 
 namespace omx::stress {
 
@@ -82,7 +83,7 @@ std::vector<WorkerResult> run_workers(int n, const std::function<std::string(int
 }
 
 std::string verdict_line(const std::string& name, bool pass, const std::string& detail) {
-    return name + ": " + (pass ? "PASS" : "FAIL") + (detail.empty() ? "" : " " + detail);
+    return verdict_line(name, pass ? Verdict::pass : Verdict::fail, detail);
 }
 
 }  // namespace omx::stress
