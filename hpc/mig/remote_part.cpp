@@ -167,6 +167,7 @@ Supervised supervise(pid_t remote, int listener, Home& home, SuperviseStats* sta
     ask_for_synchronous_wakeups(listener);
     SuperviseStats st;
     std::set<long> refused_once;
+    std::optional<long> home_pid;   // getpid/gettid as home answered them (single-threaded: the same)
     Supervised result;
     auto opened = open_memory_unless_ended(remote, result);
     if (!opened) {
@@ -251,10 +252,20 @@ Supervised supervise(pid_t remote, int listener, Home& home, SuperviseStats* sta
             answer(listener, req.id, -ENOSYS);
             continue;
         }
+        // The home PID never changes while the process lives, and some libraries ask for it
+        // all the time (OpenSSL's RNG checks for a fork at every draw: ~500 getpid per RSA
+        // key): after the first answer from home, we answer ourselves.
+        const bool asks_home_pid = req.data.nr == SYS_getpid || req.data.nr == SYS_gettid;
+        if (asks_home_pid && home_pid) {
+            answer(listener, req.id, *home_pid);
+            ++st.forwarded;
+            continue;
+        }
         long ret;
         try {
             ForwardedCall call = gather(*row, args, mem);
             ForwardedResult res = home.execute(*row, call);
+            if (asks_home_pid && res.ret > 0) home_pid = res.ret;
             while (is_restart_code(res.ret)) {
                 // The signal that interrupted it at home was passed on just before: the
                 // process's own call ends the same way (handler, restart or EINTR). A

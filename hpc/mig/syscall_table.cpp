@@ -164,9 +164,9 @@ const std::vector<SyscallInfo>& table() {
         FWD(setsockopt, "", V, V, V, IN(4), V),
         FWD(getsockopt, "", V, V, V, SP, IOF(kInt)),
         // --- the process's identity and its family are at home -----------------------
-        FWD(getpid, "the home PID: the process never changes identity"),
+        FWD(getpid, "the home PID: the process never changes identity; after the first, answered where it runs"),
         FWD(getppid, ""),
-        FWD(gettid, "the home PID (single-threaded)"),
+        FWD(gettid, "the home PID (single-threaded); after the first, answered where it runs"),
         FWD(getuid, ""),
         FWD(geteuid, ""),
         FWD(getgid, ""),
