@@ -121,13 +121,14 @@ int main(int argc, char** argv) {
         std::string d = dir.string();
         std::replace(d.begin(), d.end(), ' ', '-');
         fs::path text = write_reports(*record, d);
-        int failed = 0, passed = 0, skipped = 0;
+        int failed = 0, broken = 0, passed = 0, skipped = 0;
         for (const auto& t : record->tests)
-            (t.status == Status::Pass ? passed : t.status == Status::Skip ? skipped : failed)++;
+            (t.status == Status::Pass ? passed : t.status == Status::Skip ? skipped : t.status == Status::Fail ? failed : broken)++;
         std::cout << "the results are saved in : " << text.string() << "\n"
                   << "(also results.json, junit.xml and report.html in " << d << ")\n"
-                  << "RESULT: " << passed << " passed, " << failed << " failed or broken, " << skipped << " skipped\n";
-        return failed ? 1 : 0;
+                  << "RESULT: " << passed << " passed, " << failed << " failed, " << broken << " broken, " << skipped
+                  << " skipped\n";
+        return failed + broken ? 1 : 0;
     } catch (const std::exception& e) {
         std::cerr << "omx-stress: " << e.what() << "\n";
         return 1;
