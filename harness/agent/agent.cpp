@@ -44,6 +44,8 @@ struct Agent::Session {
 
 namespace {
 
+double pages_to_mib(double pages) { return pages * 4096 / (1 << 20); }
+
 double unix_now() {
     return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
@@ -185,7 +187,18 @@ std::string file_tail(const std::string& path, size_t max) {
 }
 
 Agent::Agent(asio::io_context& io, AgentOptions opt)
-    : io_(io), opt_(std::move(opt)), key_(ClusterKey::load(opt_.key_file)), acceptor_(io), sigchld_(io, SIGCHLD) {}
+    : io_(io), opt_(std::move(opt)), key_(ClusterKey::load(opt_.key_file)), acceptor_(io), sigchld_(io, SIGCHLD) {
+    if (opt_.control_socket.empty()) opt_.control_socket = control::socket_path();
+}
+
+json Agent::omxd(const json& request) const { return control::call(request, opt_.control_socket, 2000); }
+
+json Agent::self_node() const {
+    const json reply = omxd({{"cmd", "nodes"}});   // kept: a range-for over a temporary's member dangles
+    for (const auto& n : reply["nodes"])
+        if (n.value("self", false)) return n;
+    return json::object();
+}
 
 Agent::~Agent() {
     for (auto& [pid, run] : runs_) ::kill(-pid, SIGKILL);
@@ -268,15 +281,12 @@ json Agent::info() const {
     json j = {{"host", hostname()}, {"node", 0}, {"cpus", int(::sysconf(_SC_NPROCESSORS_ONLN))}, {"speed", 0},
               {"mem_total_mb", meminfo_mb().second}, {"version", 1}, {"omxd", false}};
     try {
-        const std::string sock = opt_.control_socket.empty() ? control::socket_path() : opt_.control_socket;
-        json nodes = control::call({{"cmd", "nodes"}}, sock, 2000);
-        for (const auto& n : nodes["nodes"])
-            if (n.value("self", false)) {
-                j["node"] = n.value("id", 0);
-                j["cpus"] = n.value("cpus", 1);
-                j["speed"] = n.value("speed", 0);
-                j["mem_total_mb"] = n.value("tmem", 0.0) * 4096 / (1 << 20);
-            }
+        if (json n = self_node(); !n.empty()) {
+            j["node"] = n.value("id", 0);
+            j["cpus"] = n.value("cpus", 1);
+            j["speed"] = n.value("speed", 0);
+            j["mem_total_mb"] = pages_to_mib(n.value("tmem", 0.0));
+        }
         j["omxd"] = true;
     } catch (const std::exception& e) {
         j["omxd_error"] = e.what();
@@ -336,21 +346,18 @@ json Agent::sample(Session& s) {
     int guests = 0;
     json migrations = json::array();
     try {
-        const std::string sock = opt_.control_socket.empty() ? control::socket_path() : opt_.control_socket;
-        json nodes = control::call({{"cmd", "nodes"}}, sock, 2000);
-        for (const auto& n : nodes["nodes"])
-            if (n.value("self", false)) {
-                const double total = n.value("tmem", 0.0) * 4096 / (1 << 20);
-                out["load"] = n.value("load", 0.0);
-                out["mem_total_mb"] = total;
-                out["mem_used_mb"] = total - n.value("mem", 0.0) * 4096 / (1 << 20);
-                out["node"] = n.value("id", 0);
-            }
-        json procs = control::call({{"cmd", "processes"}}, sock, 2000);
+        if (json n = self_node(); !n.empty()) {
+            const double total = pages_to_mib(n.value("tmem", 0.0));
+            out["load"] = n.value("load", 0.0);
+            out["mem_total_mb"] = total;
+            out["mem_used_mb"] = total - pages_to_mib(n.value("mem", 0.0));
+            out["node"] = n.value("id", 0);
+        }
+        json procs = omxd({{"cmd", "processes"}});
         for (const auto& a : procs["away"]) away.insert(a.value("pid", 0));
         guests = int(procs["guests"].size());
         // The first sample only sets the cursor: older moves belong to no run of ours.
-        json log = control::call({{"cmd", "migrations"}, {"since", s.migration_cursor}}, sock, 2000);
+        json log = omxd({{"cmd", "migrations"}, {"since", s.migration_cursor}});
         if (s.cursor_set) migrations = log["events"];
         s.migration_cursor = log.value("next", uint64_t(0));
         s.cursor_set = true;

@@ -24,7 +24,7 @@ struct AgentOptions {
     std::string listen = "0.0.0.0";
     uint16_t port = kAgentPort;
     std::string key_file = kDefaultKeyFile;
-    std::string control_socket;   // omxd's; "" = the default
+    std::string control_socket;   // omxd's; "" = $OMX_CONTROL_SOCKET or the default
     std::string bin_dir;          // where mosrun and the stress programs are (put first on PATH)
     std::string work_dir = "/tmp/omx-agent";
 };
@@ -51,6 +51,8 @@ private:
     boost::asio::awaitable<void> serve(std::shared_ptr<JsonLink> link);
     nlohmann::json handle(Session& s, const nlohmann::json& req);
     nlohmann::json info() const;
+    nlohmann::json omxd(const nlohmann::json& request) const;   // one request to the local omxd
+    nlohmann::json self_node() const;   // omxd's node object for this node ({} when it has none)
     nlohmann::json start_run(Session& s, const nlohmann::json& req);
     nlohmann::json kill_run(const std::string& id);
     nlohmann::json sample(Session& s);
