@@ -1,6 +1,10 @@
 #include "namespaces.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <fmt/format.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -298,6 +302,45 @@ std::vector<int> processes_in_node(const ProcessRef& holder, const std::vector<s
             if (comm == c && ProcessRef::of(pid).start_time) found.push_back(pid);
     }
     return found;
+}
+
+omx::UniqueFd connect_in_netns(const ProcessRef& holder, const std::string& address, int port, int timeout_ms) {
+    auto ns = open_namespaces(holder, {"net"});
+    UniqueFd own(::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC));
+    if (!own) throw std::runtime_error(fmt::format("cannot open our network namespace: {}", std::strerror(errno)));
+    if (::setns(ns[0].get(), CLONE_NEWNET) != 0)
+        throw std::runtime_error(fmt::format("cannot enter the cluster's network: {}", std::strerror(errno)));
+    UniqueFd sock(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    int saved = errno;
+    if (::setns(own.get(), CLONE_NEWNET) != 0) {
+        // Staying in the cluster's network would send every later connection there.
+        std::string msg = fmt::format("cannot return to our network namespace: {}", std::strerror(errno));
+        write_all(2, "vcluster: " + msg + "\n");
+        std::abort();
+    }
+    if (!sock) throw std::runtime_error(fmt::format("socket: {}", std::strerror(saved)));
+
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(uint16_t(port));
+    if (::inet_pton(AF_INET, address.c_str(), &to.sin_addr) != 1)
+        throw std::invalid_argument(fmt::format("not an IPv4 address: {}", address));
+    auto fail = [&](int err) {
+        return std::runtime_error(fmt::format("cannot connect to {}:{}: {}", address, port, std::strerror(err)));
+    };
+    if (::connect(sock.get(), reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
+        if (errno != EINPROGRESS) throw fail(errno);
+        pollfd p{sock.get(), POLLOUT, 0};
+        int n = ::poll(&p, 1, timeout_ms);
+        if (n == 0) throw fail(ETIMEDOUT);
+        int err = 0;
+        socklen_t len = sizeof err;
+        ::getsockopt(sock.get(), SOL_SOCKET, SO_ERROR, &err, &len);
+        if (n < 0 || err != 0) throw fail(n < 0 ? errno : err);
+    }
+    int flags = ::fcntl(sock.get(), F_GETFL);
+    ::fcntl(sock.get(), F_SETFL, flags & ~O_NONBLOCK);
+    return sock;
 }
 
 }  // namespace vcluster

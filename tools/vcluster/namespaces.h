@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/fd.h"
 #include "state.h"
 
 namespace vcluster {
@@ -38,6 +39,11 @@ int run_in_node(const ProcessRef& holder, const std::vector<std::string>& argv, 
 // Runs argv in the network namespace of `holder` only (for `ip`), feeding `input` on
 // stdin. Throws with the command's output when it fails.
 void run_in_netns(const ProcessRef& holder, const std::vector<std::string>& argv, const std::string& input = "");
+
+// A TCP connection to address:port made from inside holder's network namespace (the
+// switch's, for the host to reach node services); the socket keeps that namespace after we
+// return to ours. Throws naming the address when it cannot connect within timeout_ms.
+omx::UniqueFd connect_in_netns(const ProcessRef& holder, const std::string& address, int port, int timeout_ms);
 
 // Host pids of the processes in holder's PID namespace whose command name is one of `comms`
 // (every process there but the holder when `comms` is empty).
