@@ -20,14 +20,13 @@
 #include "common/cluster_key.h"
 #include "namespaces.h"
 #include "plan.h"
+#include "switch.h"
 
 namespace fs = std::filesystem;
 
 namespace vcluster {
 namespace {
 
-constexpr const char* kBridge = "br0";
-constexpr const char* kPartitionBridge = "br1";
 constexpr const char* kDaemonStateDir = "/var/lib/omxd";
 
 void check(int rc, const std::string& what) {
@@ -125,14 +124,7 @@ public:
         std::string key = omx::ClusterKey::generate_hex();
         write_text(state_dir() + "/cluster.key", key + "\n", 0600);
 
-        state.switch_holder = spawn_holder(CLONE_NEWNET | CLONE_NEWNS, "vcluster-switch", {}, [] {});
-        save_state(state);
-        run_in_netns(state.switch_holder, {"ip", "-batch", "-"},
-                     fmt::format("link set lo up\n"
-                                 "link add {0} type bridge mcast_snooping 0\n"
-                                 "link set {0} up\n"
-                                 "addr add {1}/{2} dev {0}\n",
-                                 kBridge, kSwitchAddress, kPrefixLength));
+        create_switch(state);
 
         auto hierarchies = detect_cgroups();
         for (int id = 1; id <= opt.nodes; ++id) create_node(state, hierarchies, opt, id, key);
@@ -181,13 +173,13 @@ public:
 
     void crash(ClusterState& state, int node) override {
         const auto& n = record(state, node);
-        run_in_netns(state.switch_holder, {"ip", "link", "set", switch_port_name(node), "down"});
+        set_port_up(state, node, false);
         for (int pid : processes_in_node(n.holder, {})) ::kill(pid, SIGKILL);
         state.node(node)->crashed = true;
     }
 
     void uncrash(ClusterState& state, int node) override {
-        run_in_netns(state.switch_holder, {"ip", "link", "set", switch_port_name(node), "up"});
+        set_port_up(state, node, true);
         state.node(node)->crashed = false;
     }
 
@@ -197,24 +189,8 @@ public:
 
     bool node_alive(const ClusterState& state, int node) override { return record(state, node).holder.alive(); }
 
-    void partition(ClusterState& state, const std::vector<int>& nodes) override {
-        std::string batch;
-        if (!std::any_of(state.nodes.begin(), state.nodes.end(), [](auto& n) { return n.partitioned; }))
-            batch += fmt::format("link add {0} type bridge mcast_snooping 0\nlink set {0} up\n", kPartitionBridge);
-        for (int id : nodes) batch += fmt::format("link set {} master {}\n", switch_port_name(id), kPartitionBridge);
-        run_in_netns(state.switch_holder, {"ip", "-batch", "-"}, batch);
-        for (int id : nodes) state.node(id)->partitioned = true;
-    }
-
-    void heal(ClusterState& state) override {
-        std::string batch;
-        for (const auto& n : state.nodes)
-            if (n.partitioned) batch += fmt::format("link set {} master {}\n", switch_port_name(n.id), kBridge);
-        if (batch.empty()) return;
-        batch += fmt::format("link del {}\n", kPartitionBridge);
-        run_in_netns(state.switch_holder, {"ip", "-batch", "-"}, batch);
-        for (auto& n : state.nodes) n.partitioned = false;
-    }
+    void partition(ClusterState& state, const std::vector<int>& nodes) override { partition_ports(state, nodes); }
+    void heal(ClusterState& state) override { heal_ports(state); }
 
     void set_cpu_share(ClusterState& state, int node, double cores) override {
         auto* n = state.node(node);
@@ -292,7 +268,7 @@ private:
                      fmt::format("link add {0} type veth peer name eth0 netns {1}\n"
                                  "link set {0} master {2}\n"
                                  "link set {0} up\n",
-                                 switch_port_name(id), rec.holder.pid, kBridge));
+                                 switch_port_name(id), rec.holder.pid, kSwitchBridge));
         run_in_netns(rec.holder, {"ip", "-batch", "-"},
                      fmt::format("link set lo up\n"
                                  "addr add {0}/{1} dev eth0\n"
