@@ -11,6 +11,7 @@
 
 #include "common/control.h"
 #include "plan.h"
+#include "sshd.h"
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -48,8 +49,11 @@ void Cluster::up(const std::string& backend_name, const UpOptions& opt, const st
     auto backend = make_backend(backend_name);
     try {
         fs::create_directories(state_dir());
+        if (opt.sshd) ensure_client_key();
         backend->up(state, opt);
         save_state(state);
+        if (opt.sshd)
+            for (const auto& n : state.nodes) backend->start_sshd(state, n.id);
     } catch (...) {
         save_state(state);
         std::cerr << "vcluster: up failed; removing what was created\n";
@@ -57,10 +61,12 @@ void Cluster::up(const std::string& backend_name, const UpOptions& opt, const st
         throw;
     }
     Cluster c(std::move(state));
-    double waited = c.wait_converged(converge_timeout_s);
-    (void)waited;
+    if (!opt.bare) c.wait_converged(converge_timeout_s);   // bare nodes have no daemons yet
+    if (opt.sshd) wait_for_sshd_and_write_inventory(c.state_, converge_timeout_s);
     std::cout << format_status_table(c.state_, c.views());
-    std::cout << fmt::format("cluster of {} nodes up in {:.2f} s\n", opt.nodes, seconds_since(t0));
+    std::cout << fmt::format("cluster of {} {}nodes up in {:.2f} s\n", opt.nodes, opt.bare ? "bare " : "",
+                             seconds_since(t0));
+    if (opt.sshd) std::cout << fmt::format("sshd on every node; Ansible inventory in {}\n", inventory_path());
 }
 
 int Cluster::down() {
@@ -106,7 +112,7 @@ NodeView Cluster::view(int id) {
         return v;
     }
     try {
-        auto reply = omx::control::call({{"cmd", "nodes"}}, backend_->control_socket(state_, id), 2000);
+        auto reply = backend_->control(state_, id, {{"cmd", "nodes"}}, 2000);
         for (const auto& n : reply.at("nodes")) {
             if (n.value("up", false)) ++v.sees_up;
             if (n.value("self", false)) v.self = n;
@@ -153,7 +159,7 @@ int Cluster::exec(int node, const std::vector<std::string>& argv) { return backe
 void Cluster::kill_daemon(int node) {
     auto pids = backend_->daemon_pids(state_, node);
     if (pids.empty()) throw std::runtime_error(fmt::format("omxd is not running on node {}", node));
-    for (int pid : pids) ::kill(pid, SIGKILL);
+    backend_->kill_daemons(state_, node);
     auto t0 = Clock::now();
     while (!backend_->daemon_pids(state_, node).empty()) {
         if (seconds_since(t0) > 5) throw std::runtime_error(fmt::format("omxd on node {} survived SIGKILL", node));
@@ -182,7 +188,7 @@ void Cluster::revive(int node) {
     auto t0 = Clock::now();
     for (;;) {
         try {
-            omx::control::call({{"cmd", "status"}}, backend_->control_socket(state_, node), 1000);
+            backend_->control(state_, node, {{"cmd", "status"}}, 1000);
             return;
         } catch (const std::exception& e) {
             if (seconds_since(t0) > 10)

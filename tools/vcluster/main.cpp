@@ -11,6 +11,8 @@
 
 #include "cluster.h"
 #include "plan.h"
+#include "proxy.h"
+#include "sshd.h"
 
 using namespace vcluster;
 namespace fs = std::filesystem;
@@ -77,6 +79,8 @@ int main(int argc, char** argv) {
         up->add_option("--timeout", timeout, "seconds to wait for the daemons to converge");
         up->add_option("--omxd-arg", up_opt.omxd_args, "extra option for every omxd (repeatable)")
             ->allow_extra_args(false);
+        up->add_flag("--sshd", up_opt.sshd, "every node also runs an sshd (key login with the cluster's key; see `inventory`)");
+        up->add_flag("--bare", up_opt.bare, "fresh machines: no map file, no cluster key, no omxd (install them with the playbooks)");
 
         auto* down = app.add_subcommand("down", "remove the cluster and everything it created");
         bool json = false;
@@ -103,6 +107,12 @@ int main(int argc, char** argv) {
         auto* logs = app.add_subcommand("logs", "print NODE's omxd log");
         logs->add_option("node", node_text, "node id")->required();
         logs->add_flag("-f,--follow", follow, "keep printing as the log grows");
+        std::string target;
+        int port = 0;
+        auto* proxy = app.add_subcommand("proxy", "proxy NODE PORT: stdin/stdout to NODE:PORT (an ssh ProxyCommand)");
+        proxy->add_option("node", target, "node id, hostname or address")->required();
+        proxy->add_option("port", port, "TCP port")->required();
+        app.add_subcommand("inventory", "print the Ansible inventory of a cluster started with --sshd");
 
         try {
             app.parse(argc, argv);
@@ -135,6 +145,12 @@ int main(int argc, char** argv) {
         if (heal->parsed()) c.heal();
         if (slow->parsed()) c.slow(node_arg(c, node_text), parse_cpu_share(share_text));
         if (logs->parsed()) return run_logs(node_text, follow);
+        if (proxy->parsed()) return run_proxy(c.state(), target, port);
+        if (app.got_subcommand("inventory")) {
+            if (!sshd_enabled())
+                throw std::runtime_error("this cluster has no sshd: start it with `vcluster up N --sshd`");
+            std::cout << inventory_text(c.state(), current_inventory_paths());
+        }
         return 0;
     } catch (const CLI::ValidationError& e) {
         std::cerr << "vcluster: " << e.what() << "\n";

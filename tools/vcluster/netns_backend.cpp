@@ -18,8 +18,11 @@
 #include "backend.h"
 #include "cgroups.h"
 #include "common/cluster_key.h"
+#include "common/control.h"
 #include "namespaces.h"
+#include "host_changes.h"
 #include "plan.h"
+#include "sshd.h"
 #include "switch.h"
 
 namespace fs = std::filesystem;
@@ -55,6 +58,7 @@ struct NodeFiles {
     std::string key_hex;
     std::string dir;   // <state>/node<id>
     std::vector<std::string> keep_in_tmp;   // host dirs under /tmp the node must still see
+    bool bare = false;   // `up --bare`: no map and no key, whoever installs the node writes them
 };
 
 // The node gets a /tmp of its own, which would hide a build tree, a checkout or a state
@@ -89,12 +93,12 @@ void set_up_node_filesystem(const NodeFiles& f) {
     // /etc: the host's, with the node's own changes in an upper dir.
     mount_or_throw("overlay", "/etc", "overlay", 0,
                    fmt::format("lowerdir=/etc,upperdir={0}/etc.upper,workdir={0}/etc.work", f.dir));
-    write_text("/etc/hostname", host + "\n");
-    write_text("/etc/hosts", hosts_file(f.nodes));
-    for (const char* other : {"/etc/openmosix.map", "/etc/mosix.map", "/etc/hpc.map"}) ::unlink(other);
-    if (!f.autodiscovery) write_text("/etc/openmosix.map", map_file(f.nodes));
+    // The host's own map and key (if it has them) are not the node's.
+    for (const char* other : {"/etc/openmosix.map", "/etc/mosix.map", "/etc/hpc.map", "/etc/openmosix/cluster.key"})
+        ::unlink(other);
     fs::create_directories("/etc/openmosix");
-    write_text("/etc/openmosix/cluster.key", f.key_hex + "\n", 0600);
+    for (const auto& file : node_etc_files(f.id, f.nodes, !f.autodiscovery && !f.bare, f.bare ? "" : f.key_hex))
+        write_text("/etc/" + file.path, file.text, file.mode);
 
     DirHandle node_tmp(f.dir + "/tmp"), node_lib(f.dir + "/lib");
     std::vector<std::pair<DirHandle, std::string>> kept;
@@ -128,33 +132,11 @@ public:
 
         auto hierarchies = detect_cgroups();
         for (int id = 1; id <= opt.nodes; ++id) create_node(state, hierarchies, opt, id, key);
-        for (int id = 1; id <= opt.nodes; ++id) start_daemon(state, id);
+        if (!opt.bare)
+            for (int id = 1; id <= opt.nodes; ++id) start_daemon(state, id);
     }
 
-    std::vector<std::string> down(ClusterState& state) override {
-        std::vector<std::string> left;
-        for (auto& n : state.nodes) {
-            try {
-                kill_holder(n.holder);
-            } catch (const std::exception& e) {
-                left.push_back(fmt::format("node {}: {}", n.id, e.what()));
-            }
-        }
-        try {
-            kill_holder(state.switch_holder);
-        } catch (const std::exception& e) {
-            left.push_back(fmt::format("switch: {}", e.what()));
-        }
-        for (auto& n : state.nodes)
-            for (const auto& d : remove_cgroups(n.cgroups)) left.push_back("cgroup " + d);
-        // Parents only go when empty: another cluster (other VCLUSTER_DIR) may use them.
-        remove_cgroups(state.cgroup_parents);
-        for (const auto& d : state.host_dirs_created) {
-            std::error_code ec;
-            if (fs::is_empty(d, ec)) fs::remove(d, ec);
-        }
-        return left;
-    }
+    std::vector<std::string> down(ClusterState& state) override { return tear_down(state); }
 
     int exec(const ClusterState& state, int node, const std::vector<std::string>& argv) override {
         const auto& n = record(state, node);
@@ -198,10 +180,26 @@ public:
         n->cpu_share = cores;
     }
 
-    std::string control_socket(const ClusterState& state, int node) const override {
-        return fmt::format("/proc/{}/root/run/omxd/control.sock", record(state, node).holder.pid);
+    void kill_daemons(const ClusterState& state, int node) override {
+        for (int pid : daemon_pids(state, node)) ::kill(pid, SIGKILL);
+    }
+
+    nlohmann::json control(const ClusterState& state, int node, const nlohmann::json& request,
+                           int timeout_ms) override {
+        auto socket = fmt::format("/proc/{}/root/run/omxd/control.sock", record(state, node).holder.pid);
+        return omx::control::call(request, socket, timeout_ms);
     }
     std::string log_path(int node) const override { return node_dir(node) + "/omxd.log"; }
+
+    // The node sees its files in its own /var/lib/omxd: the state dir is usually under the
+    // host's /run, which the node's /run hides. /run/sshd is sshd's privilege-separation dir.
+    void start_sshd(const ClusterState& state, int node) override {
+        const std::string sub = "/vcluster-sshd";
+        auto config = write_node_sshd_files(node_dir(node) + "/lib" + sub, kDaemonStateDir + sub, node_address(node));
+        start_detached(state, node,
+                       {"/bin/sh", "-c", "mkdir -p -m 0755 /run/sshd && exec /usr/sbin/sshd -D -e -f \"$0\"", config},
+                       node_dir(node) + "/sshd.log");
+    }
 
 private:
     // The stress harness's agent (harness/agent), on the node's address, when it is built.
@@ -230,12 +228,6 @@ private:
         throw std::invalid_argument(fmt::format("no node {} in this cluster", node));
     }
 
-    static void ensure_host_dir(ClusterState& state, const std::string& dir) {
-        if (fs::exists(dir)) return;
-        fs::create_directories(dir);
-        state.host_dirs_created.push_back(dir);
-    }
-
     void create_node(ClusterState& state, const std::vector<CgroupHierarchy>& hierarchies, const UpOptions& opt,
                      int id, const std::string& key) {
         std::error_code ec;
@@ -243,6 +235,7 @@ private:
                         host_dirs_to_keep_in_tmp({state.bin_dir, fs::current_path(ec).string(), state_dir()})};
         for (const char* sub : {"etc.upper", "etc.work", "tmp", "lib"}) fs::create_directories(files.dir + "/" + sub);
         fs::permissions(files.dir + "/tmp", fs::perms::all | fs::perms::sticky_bit);
+        files.bare = opt.bare;
 
         NodeRecord rec;
         rec.id = id;
@@ -280,11 +273,6 @@ private:
 
 }  // namespace
 
-std::vector<std::string> backend_names() { return {"netns"}; }
-
-std::unique_ptr<Backend> make_backend(const std::string& name) {
-    if (name == "netns") return std::make_unique<NetnsBackend>();
-    throw std::invalid_argument(fmt::format("unknown backend '{}' (available: netns)", name));
-}
+std::unique_ptr<Backend> make_netns_backend() { return std::make_unique<NetnsBackend>(); }
 
 }  // namespace vcluster

@@ -26,6 +26,13 @@ std::string map_file(int nodes) {
                        kSubnetPrefix, kPrefixLength, node_address(1), nodes);
 }
 
+std::vector<EtcFile> node_etc_files(int id, int nodes, bool with_map, const std::string& key_hex) {
+    std::vector<EtcFile> files = {{"hostname", node_hostname(id) + "\n"}, {"hosts", hosts_file(nodes)}};
+    if (with_map) files.push_back({"openmosix.map", map_file(nodes)});
+    if (!key_hex.empty()) files.push_back({"openmosix/cluster.key", key_hex + "\n", 0600});
+    return files;
+}
+
 int parse_node_id(const std::string& text, int nodes) {
     std::string digits = text.rfind("node", 0) == 0 ? text.substr(4) : text;
     bool numeric = !digits.empty() && digits.size() <= 4 &&

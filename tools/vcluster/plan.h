@@ -24,6 +24,15 @@ std::string hosts_file(int nodes);
 // /etc/openmosix.map of every node in map mode: one range line.
 std::string map_file(int nodes);
 
+// The files a node gets in its /etc, whatever the backend: hostname, hosts, the map (when
+// `with_map`) and the cluster key (root-only; none when key_hex is empty: a bare node).
+struct EtcFile {
+    std::string path;   // relative to /etc
+    std::string text;
+    unsigned mode = 0644;
+};
+std::vector<EtcFile> node_etc_files(int id, int nodes, bool with_map, const std::string& key_hex);
+
 // Parses a node id argument against a cluster of `nodes` nodes ("3", "node3").
 // Throws std::invalid_argument naming the bad value and the valid range.
 int parse_node_id(const std::string& text, int nodes);

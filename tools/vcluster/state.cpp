@@ -56,6 +56,7 @@ void to_json(nlohmann::json& j, const ClusterState& s) {
          {"autodiscovery", s.autodiscovery},
          {"bin_dir", s.bin_dir},
          {"omxd_args", s.omxd_args},
+         {"guest_memory_mb", s.guest_memory_mb},
          {"switch", ref_json(s.switch_holder)},
          {"cgroup_parents", s.cgroup_parents},
          {"host_dirs_created", s.host_dirs_created},
@@ -76,6 +77,7 @@ void from_json(const nlohmann::json& j, ClusterState& s) {
     s.autodiscovery = j.at("autodiscovery").get<bool>();
     s.bin_dir = j.at("bin_dir").get<std::string>();
     s.omxd_args = j.at("omxd_args").get<std::vector<std::string>>();
+    s.guest_memory_mb = j.value("guest_memory_mb", 0L);
     s.switch_holder = ref_from(j.at("switch"));
     s.cgroup_parents = j.at("cgroup_parents").get<std::vector<std::string>>();
     s.host_dirs_created = j.at("host_dirs_created").get<std::vector<std::string>>();

@@ -36,6 +36,7 @@ struct ClusterState {
     bool autodiscovery = false;
     std::string bin_dir;             // where omxd and the tools are
     std::vector<std::string> omxd_args;   // extra options every node's omxd gets
+    long guest_memory_mb = 0;        // VM backends: each guest's RAM
     ProcessRef switch_holder;        // owns the bridge's network namespace
     std::vector<std::string> cgroup_parents;  // vcluster's own cgroup dirs, removed last
     std::vector<std::string> host_dirs_created;  // e.g. /var/lib/omxd, removed when empty

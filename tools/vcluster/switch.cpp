@@ -50,9 +50,13 @@ void heal_ports(ClusterState& state) {
 void add_tap_port(const ClusterState& state, int id) {
     // Always a new TAP: one reused from an earlier guest keeps its offload settings and
     // TCP through it then stalls (VCLUSTER-PROBE).
-    run_in_netns(state.switch_holder, {"ip", "-batch", "-", "-force"},
-                 fmt::format("link del {0}\n"
-                             "tuntap add dev {0} mode tap\n"
+    try {
+        run_in_netns(state.switch_holder, {"ip", "link", "del", switch_port_name(id)});
+    } catch (const std::exception&) {
+        // there was none
+    }
+    run_in_netns(state.switch_holder, {"ip", "-batch", "-"},
+                 fmt::format("tuntap add dev {0} mode tap\n"
                              "link set {0} master {1}\n"
                              "link set {0} up\n",
                              switch_port_name(id), kBridge));
