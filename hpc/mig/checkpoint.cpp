@@ -38,8 +38,12 @@ void read_thread_state(Tracee& t, ProcessState& s) {
     uint64_t scratch = uint64_t(t.inject_checked("mmap scratch page", SYS_mmap, 0, kPage, PROT_READ | PROT_WRITE,
                                                  MAP_PRIVATE | MAP_ANONYMOUS, uint64_t(-1), 0));
     s.layout.brk = uint64_t(t.inject(SYS_brk, 0));
-    t.inject_checked("prctl(PR_GET_TID_ADDRESS)", SYS_prctl, PR_GET_TID_ADDRESS, scratch);
-    s.clear_child_tid = t.read_u64(scratch);
+    // Without CONFIG_CHECKPOINT_RESTORE the kernel cannot tell (EINVAL): the address only
+    // matters to a thread joining the main thread, and threaded processes never migrate.
+    long tid_address = t.inject(SYS_prctl, PR_GET_TID_ADDRESS, scratch);
+    if (tid_address < 0 && tid_address != -EINVAL)
+        t.inject_checked("prctl(PR_GET_TID_ADDRESS)", SYS_prctl, PR_GET_TID_ADDRESS, scratch);   // throws with why
+    s.clear_child_tid = tid_address == 0 ? t.read_u64(scratch) : 0;
     if (t.inject(SYS_get_robust_list, 0, scratch, scratch + 8) == 0) {
         s.robust_list = t.read_u64(scratch);
         s.robust_list_len = t.read_u64(scratch + 8);

@@ -5,6 +5,7 @@
 #include <linux/seccomp.h>
 #include <fmt/format.h>
 #include <signal.h>
+#include <elf.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
@@ -107,7 +108,8 @@ public:
         if (addr == vdso_at_ && vdso_at_) {
             std::vector<uint8_t> ours(data.size());
             t_.read_memory(addr, ours);
-            if (!std::equal(ours.begin(), ours.end(), data.begin()))
+            size_t image = vdso_image_size(data);
+            if (image != vdso_image_size(ours) || !std::equal(ours.begin(), ours.begin() + long(image), data.begin()))
                 throw std::runtime_error("the image comes from a kernel with another vDSO: this node cannot run it");
             return;
         }
@@ -129,8 +131,11 @@ public:
         if (s_.auxv.size() > kPage - kOffAuxv) throw WireError("auxv too large");
         t_.write_memory(trampoline_ + kOffAuxv, s_.auxv);
         t_.write_memory(trampoline_ + kOffMmMap, {reinterpret_cast<const uint8_t*>(&mm), sizeof mm});
-        t_.inject_checked("prctl(PR_SET_MM_MAP)", SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, trampoline_ + kOffMmMap,
-                          sizeof mm, 0);
+        long set = t_.inject(SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, trampoline_ + kOffMmMap, sizeof mm, 0);
+        if (set == -EINVAL) set_mm_field_by_field(mm);   // a kernel without CONFIG_CHECKPOINT_RESTORE
+        else if (set < 0)
+            t_.inject_checked("prctl(PR_SET_MM_MAP)", SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, trampoline_ + kOffMmMap,
+                              sizeof mm, 0);   // throws with why
         t_.inject(SYS_set_tid_address, s_.clear_child_tid);
         if (s_.robust_list)
             t_.inject_checked("set_robust_list", SYS_set_robust_list, s_.robust_list, s_.robust_list_len);
@@ -150,6 +155,27 @@ public:
             t_.inject_checked("rseq registration", SYS_rseq, s_.rseq.address, s_.rseq.size, 0, s_.rseq.signature);
         t_.set_signal_mask(s_.sigmask);
         t_.set_xstate(s_.xstate);
+    }
+
+    // The same layout one PR_SET_MM call per field. The kernel checks every call against
+    // the other fields as they are now (start below end, brk above start_brk...), so a
+    // field refused in one pass is tried again after the others moved.
+    void set_mm_field_by_field(const PrctlMmMap& mm) {
+        std::vector<std::pair<int, uint64_t>> todo = {
+            {PR_SET_MM_START_CODE, mm.start_code}, {PR_SET_MM_END_CODE, mm.end_code},
+            {PR_SET_MM_START_DATA, mm.start_data}, {PR_SET_MM_END_DATA, mm.end_data},
+            {PR_SET_MM_START_BRK, mm.start_brk},   {PR_SET_MM_BRK, mm.brk},
+            {PR_SET_MM_START_STACK, mm.start_stack}, {PR_SET_MM_ARG_START, mm.arg_start},
+            {PR_SET_MM_ARG_END, mm.arg_end},       {PR_SET_MM_ENV_START, mm.env_start},
+            {PR_SET_MM_ENV_END, mm.env_end}};
+        for (int pass = 0; pass < 4 && !todo.empty(); ++pass)
+            std::erase_if(todo, [&](const auto& field) {
+                return t_.inject(SYS_prctl, PR_SET_MM, uint64_t(field.first), field.second, 0, 0) == 0;
+            });
+        for (const auto& [option, value] : todo)   // what is still refused fails with its reason
+            t_.inject_checked(fmt::format("prctl(PR_SET_MM, {}, {:#x})", option, value).c_str(), SYS_prctl, PR_SET_MM,
+                              uint64_t(option), value, 0, 0);
+        t_.inject_checked("prctl(PR_SET_MM_AUXV)", SYS_prctl, PR_SET_MM, PR_SET_MM_AUXV, mm.auxv, mm.auxv_size, 0);
     }
 
     void set_name(const std::string& comm) {
@@ -230,6 +256,24 @@ private:
 };
 
 }  // namespace
+
+size_t vdso_image_size(std::span<const uint8_t> page) {
+    Elf64_Ehdr eh;
+    if (page.size() < sizeof eh) return page.size();
+    std::memcpy(&eh, page.data(), sizeof eh);
+    if (std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+        eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_shentsize != sizeof(Elf64_Shdr))
+        return page.size();
+    uint64_t end = eh.e_shoff + uint64_t(eh.e_shnum) * sizeof(Elf64_Shdr);
+    for (unsigned i = 0; i < eh.e_phnum; ++i) {
+        Elf64_Phdr ph;
+        uint64_t at = eh.e_phoff + uint64_t(i) * sizeof ph;
+        if (at + sizeof ph > page.size()) return page.size();
+        std::memcpy(&ph, page.data() + at, sizeof ph);
+        end = std::max<uint64_t>(end, ph.p_offset + ph.p_filesz);
+    }
+    return end <= page.size() ? size_t(end) : page.size();
+}
 
 std::string default_restorer_path() {
     return (fs::read_symlink("/proc/self/exe").parent_path() / "omx-restorer").string();

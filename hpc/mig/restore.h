@@ -4,6 +4,7 @@
 // stderr (the migration engine replaces them by forwarding later).
 #include <sys/types.h>
 
+#include <span>
 #include <string>
 
 #include "image.h"
@@ -42,5 +43,11 @@ void restore_into(Tracee& t, ImageReader& in, RestoreStats* stats = nullptr);
 
 // Where the restorer stub is installed next to the running executable.
 std::string default_restorer_path();
+
+// The bytes of a [vdso] page that are the vDSO: its ELF image (headers, segments, section
+// headers), not the rest of the page, which some kernels (User-Mode Linux) leave
+// uninitialised and so differs between two boots of the same kernel. The whole page when
+// it does not start with a sane ELF header.
+size_t vdso_image_size(std::span<const uint8_t> page);
 
 }  // namespace omx::mig

@@ -138,18 +138,36 @@ void Tracee::set_registers(const user_regs_struct& r) {
     if (::ptrace(PTRACE_SETREGS, pid_, nullptr, &r) != 0) fail("PTRACE_SETREGS");
 }
 
+// Kernels without the XSAVE regset (User-Mode Linux has none) still give the FXSAVE area
+// (x87/SSE, 512 bytes): the image then carries only that. Restoring uses what the image
+// holds; a full XSAVE image on such a kernel keeps its FXSAVE part (AVX state is lost, which
+// can only happen when moving from a native node to a UML one).
+static bool no_xstate_regset(int err) { return err == EIO || err == EINVAL || err == ENODEV; }
+
 std::vector<uint8_t> Tracee::xstate() const {
     std::vector<uint8_t> buf(kXstateMax);
     iovec iov{buf.data(), buf.size()};
-    if (::ptrace(PTRACE_GETREGSET, pid_, (void*)NT_X86_XSTATE, &iov) != 0) fail("PTRACE_GETREGSET NT_X86_XSTATE");
-    buf.resize(iov.iov_len);
+    if (::ptrace(PTRACE_GETREGSET, pid_, (void*)NT_X86_XSTATE, &iov) == 0) {
+        buf.resize(iov.iov_len);
+        return buf;
+    }
+    if (!no_xstate_regset(errno)) fail("PTRACE_GETREGSET NT_X86_XSTATE");
+    user_fpregs_struct fx{};
+    if (::ptrace(PTRACE_GETFPREGS, pid_, nullptr, &fx) != 0) fail("PTRACE_GETFPREGS");
+    buf.assign(reinterpret_cast<uint8_t*>(&fx), reinterpret_cast<uint8_t*>(&fx) + sizeof fx);
     return buf;
 }
 
 void Tracee::set_xstate(const std::vector<uint8_t>& x) {
-    std::vector<uint8_t> copy = x;
-    iovec iov{copy.data(), copy.size()};
-    if (::ptrace(PTRACE_SETREGSET, pid_, (void*)NT_X86_XSTATE, &iov) != 0) fail("PTRACE_SETREGSET NT_X86_XSTATE");
+    if (x.size() != sizeof(user_fpregs_struct)) {
+        std::vector<uint8_t> copy = x;
+        iovec iov{copy.data(), copy.size()};
+        if (::ptrace(PTRACE_SETREGSET, pid_, (void*)NT_X86_XSTATE, &iov) == 0) return;
+        if (!no_xstate_regset(errno) || x.size() < sizeof(user_fpregs_struct)) fail("PTRACE_SETREGSET NT_X86_XSTATE");
+    }
+    user_fpregs_struct fx{};
+    std::memcpy(&fx, x.data(), sizeof fx);
+    if (::ptrace(PTRACE_SETFPREGS, pid_, nullptr, &fx) != 0) fail("PTRACE_SETFPREGS");
 }
 
 uint64_t Tracee::signal_mask() const {

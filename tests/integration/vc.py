@@ -10,6 +10,8 @@ REPO = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("OMX_BUILD", REPO / "build"))
 BIN = BUILD / "bin"
 VCLUSTER = BIN / "vcluster"
+# The kind of nodes every test cluster gets: netns by default; `make test-uml` sets uml.
+BACKEND = os.environ.get("VCLUSTER_BACKEND", "netns")
 
 # Sends one control request through the node's own socket, from inside the node.
 _CONTROL_CLIENT = r"""
@@ -40,7 +42,8 @@ class Cluster:
     # -- lifecycle -------------------------------------------------------------------
     def up(self, *extra, timeout=120):
         t0 = time.monotonic()
-        r = run([VCLUSTER, "up", self.n, *extra], timeout=timeout)
+        backend = [] if BACKEND == "netns" or "--backend" in extra else ["--backend", BACKEND]
+        r = run([VCLUSTER, "up", self.n, *backend, *extra], timeout=max(timeout, 300 if backend else 0))
         self.up_seconds = time.monotonic() - t0
         return r
 

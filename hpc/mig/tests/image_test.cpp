@@ -3,6 +3,10 @@
 
 #include "common/bytes.h"
 #include "image.h"
+#include "restore.h"
+
+#include <elf.h>
+#include <cstring>
 
 using namespace omx::mig;
 
@@ -125,4 +129,31 @@ TEST(Image, ResumableRegistersRewindInterruptedCalls) {
     out = resumable_registers(r);
     EXPECT_EQ(out.rip, 0x1002u);
     EXPECT_EQ(out.rax, uint64_t(-4));
+}
+
+// A UML node's [vdso] page: the same ELF image on every boot, then uninitialised bytes.
+TEST(VdsoFingerprint, OnlyTheElfImageCountsNotTheRestOfThePage) {
+    std::vector<uint8_t> page(4096, 0);
+    Elf64_Ehdr eh{};
+    std::memcpy(eh.e_ident, ELFMAG, SELFMAG);
+    eh.e_ident[EI_CLASS] = ELFCLASS64;
+    eh.e_phentsize = sizeof(Elf64_Phdr);
+    eh.e_shentsize = sizeof(Elf64_Shdr);
+    eh.e_phoff = sizeof eh;
+    eh.e_phnum = 1;
+    eh.e_shoff = 0x500;
+    eh.e_shnum = 4;
+    Elf64_Phdr ph{};
+    ph.p_offset = 0;
+    ph.p_filesz = 0x400;
+    std::memcpy(page.data(), &eh, sizeof eh);
+    std::memcpy(page.data() + sizeof eh, &ph, sizeof ph);
+    EXPECT_EQ(omx::mig::vdso_image_size(page), 0x500 + 4 * sizeof(Elf64_Shdr));
+    ph.p_filesz = 0x900;   // a segment reaching past the section headers
+    std::memcpy(page.data() + sizeof eh, &ph, sizeof ph);
+    EXPECT_EQ(omx::mig::vdso_image_size(page), 0x900u);
+    page[1] = 'X';   // not ELF: the whole page is compared
+    EXPECT_EQ(omx::mig::vdso_image_size(page), 4096u);
+    std::vector<uint8_t> tiny(16, 0);
+    EXPECT_EQ(omx::mig::vdso_image_size(tiny), 16u);
 }
