@@ -5,6 +5,7 @@
 #include <linux/seccomp.h>
 #include <fmt/format.h>
 #include <signal.h>
+#include <asm/prctl.h>
 #include <elf.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -153,6 +154,10 @@ public:
         }
         if (s_.rseq.address)
             t_.inject_checked("rseq registration", SYS_rseq, s_.rseq.address, s_.rseq.size, 0, s_.rseq.signature);
+        // User-Mode Linux takes the TLS bases only from arch_prctl, not from the registers
+        // ptrace sets: set them as the process itself did (harmless where ptrace would do).
+        if (s_.regs.fs_base) t_.inject_checked("arch_prctl(ARCH_SET_FS)", SYS_arch_prctl, ARCH_SET_FS, s_.regs.fs_base);
+        if (s_.regs.gs_base) t_.inject_checked("arch_prctl(ARCH_SET_GS)", SYS_arch_prctl, ARCH_SET_GS, s_.regs.gs_base);
         t_.set_signal_mask(s_.sigmask);
         t_.set_xstate(s_.xstate);
     }
