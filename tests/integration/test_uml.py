@@ -1,0 +1,194 @@
+"""A virtual cluster of User-Mode Linux nodes (`vcluster up 4 --backend uml`): every node
+runs a kernel of its own, and the product — omxd, migration, balancing, the tools — works on
+it as on the netns nodes. Slow (each node is a UML kernel on a 2-core machine): run by
+`make test-uml`, not by `make test`. The netns modules can also run on UML nodes with
+VCLUSTER_BACKEND=uml; their timings are tuned for netns (see docs/vcluster.md)."""
+import json
+import os
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from vc import BIN, BUILD, REPO, VCLUSTER, Cluster, run
+
+PROGS = BUILD / "testprogs"
+NODES = 4
+UML_KERNEL = os.environ.get("VCLUSTER_UML_KERNEL") or shutil.which("linux.uml")
+
+pytestmark = [
+    pytest.mark.skipif(os.geteuid() != 0, reason="needs root (network namespaces, TAP devices)"),
+    pytest.mark.skipif(os.environ.get("OMX_UML_TESTS") != "1",
+                       reason="UML cluster tests are slow: run them with `make test-uml`"),
+    pytest.mark.skipif(not UML_KERNEL, reason="no UML kernel: apt-get install user-mode-linux"),
+]
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    c = Cluster(NODES)
+    c.down()
+    try:
+        c.up("--backend", "uml", timeout=400)
+        print(f"4 UML nodes up and converged in {c.up_seconds:.1f} s")
+        yield c
+    finally:
+        c.down()
+
+
+def tool(c, node, *args, check=True, timeout=120):
+    return c.exec(node, BIN / args[0], *map(str, args[1:]), check=check, timeout=timeout)
+
+
+def where(c, pid):
+    return int(tool(c, 1, "mosproc", pid, "where").stdout)
+
+
+def start(node, script):
+    return subprocess.Popen([str(VCLUSTER), "exec", str(node), "sh", "-c", script],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def pid_in(c, node, path, timeout=30):
+    c.wait_for(f"{path} in node {node}", lambda: c.exec(node, "cat", path, check=False).stdout.strip(), timeout)
+    return int(c.exec(node, "cat", path).stdout)
+
+
+def status(c):
+    return json.loads(run([VCLUSTER, "status", "--json"], check=False).stdout)   # 3 = not converged
+
+
+def test_every_node_is_a_kernel_of_its_own_and_sees_the_others(cluster):
+    c = cluster
+    st = status(c)
+    assert st["backend"] == "uml" and st["converged"], st
+    boot_ids = set()
+    for node in range(1, NODES + 1):
+        out = c.sh(node, "uname -r; hostname; cat /proc/sys/kernel/random/boot_id; nproc").stdout.split()
+        release, hostname, boot_id, cpus = out
+        assert hostname == f"node{node}"
+        assert release != os.uname().release          # not the host's kernel
+        assert cpus == "1"                            # one vCPU per UML node
+        boot_ids.add(boot_id)
+        assert all(n["up"] for n in c.nodes(node).values())
+    assert len(boot_ids) == NODES                      # four kernels, four boots
+
+
+def test_exec_keeps_exit_status_streams_and_input(cluster):
+    c = cluster
+    r = c.sh(2, "echo out; echo err >&2; exit 7", check=False)
+    assert (r.returncode, r.stdout, r.stderr) == (7, "out\n", "err\n")
+    assert c.exec(3, "cat", input="through stdin\n").stdout == "through stdin\n"
+    r = c.exec(1, "/nonexistent/program", check=False)
+    assert r.returncode == 127 and "cannot run /nonexistent/program" in r.stderr
+
+
+def test_a_busy_loop_goes_to_two_nodes_and_home_and_dies_of_sigterm(cluster):
+    c = cluster
+    c.hold_placement()
+    try:
+        job = start(1, f"{PROGS}/busyloop & echo $! > /tmp/busy.pid; wait $!; echo $? > /tmp/busy.status")
+        pid = pid_in(c, 1, "/tmp/busy.pid")
+        for target in (2, 3):
+            tool(c, 1, "migrate", pid, target)
+            assert where(c, pid) == target
+            assert [g["home_pid"] for g in c.control(target, {"cmd": "processes"})["guests"]] == [pid]
+        tool(c, 1, "migrate", pid, "home")
+        assert where(c, pid) == 0
+        tool(c, 1, "migrate", pid, 4)
+        mps = tool(c, 1, "mps", pid).stdout.splitlines()[1].split()
+        assert mps[0] == str(pid) and mps[2] == "4"
+        c.exec(1, "kill", "-TERM", pid)
+        job.wait(timeout=60)
+        assert c.exec(1, "cat", "/tmp/busy.status").stdout.strip() == "143"
+        c.wait_for("the remote part on node 4 to end",
+                   lambda: c.control(4, {"cmd": "processes"})["guests"] == [], timeout=20)
+    finally:
+        for node in range(1, NODES + 1):
+            c.control(node, {"cmd": "set", "key": "stay", "value": 0})
+
+
+@pytest.mark.parametrize("prog", ["checksum", "checksum-static"])
+def test_memory_registers_and_output_survive_trips_between_kernels(cluster, prog):
+    c = cluster
+    c.hold_placement()
+    try:
+        ref = c.exec(1, PROGS / prog, 40, 150, timeout=120).stdout
+        job = start(1, f"{PROGS}/{prog} 40 150 > /tmp/{prog}.out & echo $! > /tmp/{prog}.pid; wait $!")
+        pid = pid_in(c, 1, f"/tmp/{prog}.pid")
+        for target in (2, 3, "home"):
+            tool(c, 1, "migrate", pid, target)
+            time.sleep(0.5)
+        job.wait(timeout=120)
+        got = c.exec(1, "cat", f"/tmp/{prog}.out").stdout
+        assert [line.split()[:2] for line in got.splitlines()] == [line.split()[:2] for line in ref.splitlines()]
+        assert int(c.exec(1, "sh", "-c", f"grep -c . /tmp/{prog}.out").stdout) == 40
+    finally:
+        for node in range(1, NODES + 1):
+            c.control(node, {"cmd": "set", "key": "stay", "value": 0})
+
+
+def test_forwarded_calls_work_from_another_kernel(cluster):
+    """Files, pipes and the vectored calls of a process away go home to its deputy."""
+    c = cluster
+    c.hold_placement()
+    try:
+        ref = c.exec(1, PROGS / "vectored", 40, 150, "/tmp/vec.ref", timeout=120).stdout
+        job = start(1, f"{PROGS}/vectored 40 150 /tmp/vec.s > /tmp/vec.out & echo $! > /tmp/vec.pid; "
+                       "wait $!; echo $? > /tmp/vec.status")
+        pid = pid_in(c, 1, "/tmp/vec.pid")
+        tool(c, 1, "migrate", pid, 2)
+        job.wait(timeout=120)
+        assert c.exec(1, "cat", "/tmp/vec.status").stdout.strip() == "0"
+        assert c.exec(1, "cat", "/tmp/vec.out").stdout == ref
+        # Its scratch file (re-read every line, unlinked at the end) lived at home.
+        assert c.exec(2, "test", "-e", "/tmp/vec.s", check=False).returncode != 0
+        moves = c.control(1, {"cmd": "migrations", "since": 0})["events"]
+        assert any(m.get("to") == 2 and m.get("outcome") == "arrived" for m in moves), moves
+    finally:
+        for node in range(1, NODES + 1):
+            c.control(node, {"cmd": "set", "key": "stay", "value": 0})
+
+
+def test_busy_jobs_started_on_one_node_spread_over_the_cluster(cluster):
+    c = cluster
+    awk = "awk 'BEGIN {for(i=0;i<1000000;i++)for(j=0;j<10000;j++);}'"
+    c.sh(1, f"for i in 1 2 3 4 5 6 7 8; do {BIN}/mosrun -c sh -c \"{awk}\" >/dev/null 2>&1 & done")
+    try:
+        def nodes_busy():
+            away = c.control(1, {"cmd": "processes"})["away"]
+            return {a["node"] for a in away}
+        t = c.wait_for("awks on at least 3 other nodes", lambda: len(nodes_busy()) >= 3, timeout=120)
+        print(f"spread to {sorted(nodes_busy())} in {t:.1f} s")
+    finally:
+        c.exec(1, "pkill", "-x", "awk", check=False)
+    c.wait_for("every awk gone", lambda: all(
+        not c.exec(n, "pgrep", "-x", "awk", check=False).stdout.strip() for n in range(1, NODES + 1)), timeout=60)
+
+
+def test_partition_heal_crash_and_revive_a_uml_node(cluster):
+    c = cluster
+    c.partition(4)
+    c.wait_for("node 1 to see node 4 down", lambda: not c.sees_up(1, 4), timeout=60)
+    c.heal()
+    c.wait_for("node 1 to see node 4 again", lambda: c.sees_up(1, 4), timeout=60)
+    boot_id = c.exec(3, "cat", "/proc/sys/kernel/random/boot_id").stdout
+    c.crash(3)
+    c.wait_for("node 1 to see node 3 down", lambda: not c.sees_up(1, 3), timeout=60)
+    assert c.exec(3, "true", check=False).returncode != 0      # the node's kernel is gone
+    c.revive(3)                                                  # boots a new kernel
+    c.wait_for("all converged after the revive", c.all_converged, timeout=120)
+    assert c.exec(3, "cat", "/proc/sys/kernel/random/boot_id").stdout != boot_id
+    c.kill(2)
+    assert status(c)["nodes"][1]["daemon_running"] is False
+    c.revive(2)
+    c.wait_for("all converged after omxd's revive", c.all_converged, timeout=60)
+
+
+def test_kernel_check_passes_inside_a_uml_node(cluster):
+    check = REPO / "kernel" / "check"
+    if not (BIN / "omx-kernel-check").exists() or not check.exists():
+        pytest.skip("omx-kernel-check is not built")
+    r = cluster.exec(1, check, check=False)
+    assert r.returncode == 0, r.stdout + r.stderr
