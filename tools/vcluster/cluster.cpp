@@ -180,6 +180,7 @@ void Cluster::revive(int node) {
         backend_->uncrash(state_, node);
         save_state(state_);
     }
+    if (sshd_enabled() && !sshd_answers(state_, node)) backend_->start_sshd(state_, node);   // a crash killed it
     if (!backend_->daemon_pids(state_, node).empty()) {
         std::cout << fmt::format("omxd already runs on node {}\n", node);
         return;

@@ -9,6 +9,9 @@
 namespace vcluster {
 
 // Creates `dir` on the host if missing and records it, so `down` removes it (when empty).
+// The nodes mount their own dirs over it: while the cluster is up a marker file of this
+// cluster keeps it non-empty, because removing it on the host (another cluster's `down`)
+// would detach those mounts in our nodes and their writes would land on the host.
 void ensure_host_dir(ClusterState& state, const std::string& dir);
 
 // Kills the nodes' holders and the switch's, removes the cgroups and the recorded dirs.

@@ -99,6 +99,8 @@ void make_key(const std::string& path, const std::string& comment) {
     run_host_tool({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", path});
 }
 
+}  // namespace
+
 // An sshd answers a new connection with its banner, "SSH-2.0-...".
 bool sshd_answers(const ClusterState& state, int node) {
     try {
@@ -110,8 +112,6 @@ bool sshd_answers(const ClusterState& state, int node) {
         return false;
     }
 }
-
-}  // namespace
 
 void ensure_client_key() {
     fs::create_directories(ssh_dir());

@@ -30,6 +30,8 @@ std::string write_node_sshd_files(const std::string& host_dir, const std::string
 // The sshd_config of a node: listens on address:22 only, key logins for root only.
 std::string sshd_config_text(const std::string& dir_in_node, const std::string& address);
 
+// True when the node's sshd sends its banner.
+bool sshd_answers(const ClusterState& state, int node);
 // Polls until every node's sshd sends its banner; throws naming the laggards.
 void wait_for_sshd(const ClusterState& state, double timeout_s);
 

@@ -60,6 +60,7 @@ void to_json(nlohmann::json& j, const ClusterState& s) {
          {"switch", ref_json(s.switch_holder)},
          {"cgroup_parents", s.cgroup_parents},
          {"host_dirs_created", s.host_dirs_created},
+         {"host_files_created", s.host_files_created},
          {"nodes", nlohmann::json::array()}};
     for (const auto& n : s.nodes)
         j["nodes"].push_back({{"id", n.id},
@@ -81,6 +82,7 @@ void from_json(const nlohmann::json& j, ClusterState& s) {
     s.switch_holder = ref_from(j.at("switch"));
     s.cgroup_parents = j.at("cgroup_parents").get<std::vector<std::string>>();
     s.host_dirs_created = j.at("host_dirs_created").get<std::vector<std::string>>();
+    s.host_files_created = j.value("host_files_created", std::vector<std::string>{});
     s.nodes.clear();
     for (const auto& n : j.at("nodes")) {
         NodeRecord r;

@@ -40,6 +40,7 @@ struct ClusterState {
     ProcessRef switch_holder;        // owns the bridge's network namespace
     std::vector<std::string> cgroup_parents;  // vcluster's own cgroup dirs, removed last
     std::vector<std::string> host_dirs_created;  // e.g. /var/lib/omxd, removed when empty
+    std::vector<std::string> host_files_created;  // markers in shared host dirs (host_changes.h)
     std::vector<NodeRecord> nodes;
 
     NodeRecord* node(int id);
