@@ -7,7 +7,7 @@ PYTEST  ?= /usr/bin/python3 -m pytest
 VCLUSTER = $(BUILD)/bin/vcluster
 
 .PHONY: all build test unit-test integration-test vcluster vcluster-down bench install clean sanitize \
-        stress report ci-regression
+        stress report ci-regression kernel-uml kernel-i386
 
 all: build
 
@@ -67,6 +67,17 @@ bench: build
 	OMX_BUILD=$(abspath $(BUILD)) /usr/bin/python3 tests/bench/network_migration_bench.py
 	OMX_BUILD=$(abspath $(BUILD)) /usr/bin/python3 tests/bench/balancing_bench.py
 	OMX_BUILD=$(abspath $(BUILD)) /usr/bin/python3 tests/bench/stress_bench.py
+
+# A UML / IA32 kernel from Debian's linux-source with kernel/openmosix.config merged in,
+# verified with omx-kernel-check (docs/kernel.md). Not part of `make test`: long, and
+# cached in KERNEL_CACHE/<arch> (re-running does nothing when nothing changed).
+# KERNEL_ARGS=--configure-only stops after the verified .config.
+KERNEL_CACHE ?= $(abspath $(BUILD))/kernel
+KERNEL_JOBS  ?= $(JOBS)
+kernel-uml kernel-i386: $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) --target omx-kernel-check
+	OMX_BUILD=$(abspath $(BUILD)) OMX_KERNEL_CACHE=$(KERNEL_CACHE) JOBS=$(KERNEL_JOBS) \
+	  kernel/build $(if $(filter kernel-uml,$@),um,i386) $(KERNEL_ARGS)
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)

@@ -9,11 +9,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 
 #include "common/fd.h"
+#include "common/kernel_features.h"
 #include "daemon.h"
 
 namespace {
@@ -60,6 +62,20 @@ UniqueFd lock_pid_file(const std::string& path) {
     return fd;
 }
 
+// A kernel without what migration needs (seccomp user notification, pidfd, …) would fail
+// later and obscurely: refuse at start, in one line; a missing optional feature warns.
+void check_kernel() {
+    auto start = std::chrono::steady_clock::now();
+    kernel::Report report = kernel::check_running_kernel();
+    std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - start;
+    spdlog::debug("kernel check: {} features in {:.1f} ms", report.features.size(), took.count());
+    if (auto missing = report.missing(kernel::Need::required); !missing.empty())
+        throw std::runtime_error("this kernel lacks " + kernel::describe(missing) +
+                                 "; run kernel/check (omx-kernel-check) for details, or start with --skip-kernel-check");
+    for (const auto& f : report.missing(kernel::Need::optional))
+        spdlog::warn("kernel: no {} ({}): {}", f.title, f.kconfig, f.detail);
+}
+
 int genkey(const std::string& path) {
     auto dir = std::filesystem::path(path).parent_path();
     std::error_code ec;
@@ -85,6 +101,7 @@ int main(int argc, char** argv) {
     CLI::App app{opt.omdiscd ? "omdiscd - openMosix autodiscovery daemon (omxd in autodiscovery mode)"
                              : "omxd - the openMosix node daemon"};
     std::string genkey_path;
+    bool skip_kernel_check = false;
     double interval_s = 1, down_s = 5, forget_s = 60;
     if (opt.omdiscd) {
         app.add_flag("-n", opt.foreground, "stay in the foreground, log to stdout");
@@ -109,6 +126,7 @@ int main(int argc, char** argv) {
     app.add_option("--metrics-address", opt.metrics_address, "address the metrics server binds")->capture_default_str();
     app.add_flag("--syslog", opt.log_syslog, "log to syslog (default when running as a daemon)");
     app.add_option("--log-level", opt.log_level, "trace, debug, info, warn, error")->capture_default_str();
+    app.add_flag("--skip-kernel-check", skip_kernel_check, "start even when the kernel lacks a required feature (see kernel/check)");
     app.add_option("--genkey", genkey_path, "write a new random cluster key to this file and exit");
     CLI11_PARSE(app, argc, argv);
     if (!genkey_path.empty()) return genkey(genkey_path);
@@ -123,6 +141,7 @@ int main(int argc, char** argv) {
 
     try {
         if (geteuid() != 0) throw std::runtime_error("must run as root");
+        if (!skip_kernel_check) check_kernel();
         ClusterKey key = ClusterKey::load(opt.key_file);
         std::filesystem::create_directories(opt.run_dir);
         asio::io_context io;
