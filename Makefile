@@ -7,7 +7,7 @@ PYTEST  ?= /usr/bin/python3 -m pytest
 VCLUSTER = $(BUILD)/bin/vcluster
 
 .PHONY: all build test unit-test integration-test vcluster vcluster-down bench install clean sanitize \
-        stress report ci-regression kernel-uml kernel-i386
+        stress report ci-regression test-uml kernel-uml kernel-i386
 
 all: build
 
@@ -25,6 +25,12 @@ integration-test: build
 
 test: unit-test integration-test
 
+# A cluster of 4 User-Mode Linux nodes (a kernel each) and the product on it: boot,
+# exec, migration between kernels, balancing, partition/crash/revive (slow; not in `test`).
+test-uml: build
+	OMX_UML_TESTS=1 VCLUSTER_DIR=/run/vcluster-uml-test OMX_BUILD=$(abspath $(BUILD)) \
+	    $(PYTEST) -v -s tests/integration/test_uml.py
+
 # Unit tests under ASan/UBSan (used by CI).
 sanitize:
 	cmake -S . -B build-asan -G Ninja -DOMX_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
@@ -33,8 +39,10 @@ sanitize:
 
 # Brings up $(NODES) nodes, waits until every daemon sees every node, prints the table.
 # VCLUSTER_ARGS passes options, e.g. VCLUSTER_ARGS="--cpu 0.5" or "--auto".
+# BACKEND=uml: User-Mode Linux nodes (a kernel each) instead of network namespaces.
+BACKEND ?= netns
 vcluster: build
-	$(VCLUSTER) up $(NODES) $(VCLUSTER_ARGS)
+	$(VCLUSTER) up $(NODES) --backend $(BACKEND) $(VCLUSTER_ARGS)
 
 vcluster-down: build
 	$(VCLUSTER) down
@@ -67,6 +75,7 @@ bench: build
 	OMX_BUILD=$(abspath $(BUILD)) /usr/bin/python3 tests/bench/network_migration_bench.py
 	OMX_BUILD=$(abspath $(BUILD)) /usr/bin/python3 tests/bench/balancing_bench.py
 	OMX_BUILD=$(abspath $(BUILD)) /usr/bin/python3 tests/bench/stress_bench.py
+	OMX_BUILD=$(abspath $(BUILD)) /usr/bin/python3 tests/bench/uml_bench.py
 
 # A UML / IA32 kernel from Debian's linux-source with kernel/openmosix.config merged in,
 # verified with omx-kernel-check (docs/kernel.md). Not part of `make test`: long, and
