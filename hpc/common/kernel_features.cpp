@@ -234,6 +234,14 @@ Probe probe_tun() {
     return {false, "no /dev/net/tun (modprobe tun?)"};
 }
 
+// PR_SET_MM_MAP_SIZE answers only when the kernel has CONFIG_CHECKPOINT_RESTORE.
+Probe probe_checkpoint_restore() {
+    unsigned size = 0;
+    if (::prctl(PR_SET_MM, PR_SET_MM_MAP_SIZE, &size, 0, 0) == 0)
+        return {true, fmt::format("PR_SET_MM_MAP ({} bytes)", size)};
+    return {false, "no PR_SET_MM_MAP: restore sets the memory map one field at a time"};
+}
+
 struct FeatureProbe {
     const char* name;
     const char* title;
@@ -250,6 +258,8 @@ const std::vector<FeatureProbe>& feature_probes() {
         {"seccomp-user-notif", "seccomp user notification", "CONFIG_SECCOMP_FILTER", Need::required,
          probe_seccomp_user_notif},
         {"pidfd", "pidfd_open/pidfd_getfd", "-", Need::required, probe_pidfd},
+        {"checkpoint-restore", "checkpoint/restore prctls", "CONFIG_CHECKPOINT_RESTORE", Need::optional,
+         probe_checkpoint_restore},
         {"cross-memory-attach", "cross-memory attach", "CONFIG_CROSS_MEMORY_ATTACH", Need::required,
          probe_cross_memory_attach},
         {"ptrace", "ptrace", "-", Need::required, probe_ptrace},

@@ -20,7 +20,7 @@ mount -t tmpfs -o mode=755 tmpfs /var/lib/omxd 2>/dev/null || true
 mount -t cgroup2 none /sys/fs/cgroup 2>/dev/null || true
 
 modules=/usr/lib/uml/modules/$(uname -r)
-for m in fs/overlayfs/overlay fs/fuse/fuse; do
+for m in fs/overlayfs/overlay fs/fuse/fuse drivers/net/tun; do
     insmod "$modules/kernel/$m.ko" 2>/dev/null
 done
 
