@@ -1,6 +1,10 @@
 #pragma once
 // RAII owner of a file descriptor: the only place in business code that closes one.
+#include <fcntl.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
 #include <utility>
 
 namespace omx {
@@ -28,6 +32,18 @@ public:
 
 private:
     int fd_ = -1;
+};
+
+// A pipe, both ends close-on-exec; each side resets the end it does not use, so the
+// other sees end of file when it is gone.
+struct Pipe {
+    UniqueFd read, write;
+    Pipe() {
+        int fds[2];
+        if (::pipe2(fds, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe");
+        read.reset(fds[0]);
+        write.reset(fds[1]);
+    }
 };
 
 }  // namespace omx

@@ -26,21 +26,12 @@
 #include "common/fd.h"
 
 namespace fs = std::filesystem;
+using omx::Pipe;
 using omx::UniqueFd;
 
 namespace vcluster {
 
 namespace {
-
-struct Pipe {
-    UniqueFd read, write;
-    Pipe() {
-        int fds[2];
-        if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error(fmt::format("pipe: {}", std::strerror(errno)));
-        read.reset(fds[0]);
-        write.reset(fds[1]);
-    }
-};
 
 void write_all(int fd, const std::string& s) {
     size_t done = 0;

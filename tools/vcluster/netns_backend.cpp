@@ -15,7 +15,7 @@
 #include <fstream>
 #include <stdexcept>
 
-#include "backend.h"
+#include "held_backend.h"
 #include "cgroups.h"
 #include "common/cluster_key.h"
 #include "common/control.h"
@@ -115,7 +115,7 @@ void set_up_node_filesystem(const NodeFiles& f) {
     mount_or_throw("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC);
 }
 
-class NetnsBackend : public Backend {
+class NetnsBackend : public HeldBackend {
 public:
     std::string name() const override { return "netns"; }
 
@@ -135,8 +135,6 @@ public:
         if (!opt.bare)
             for (int id = 1; id <= opt.nodes; ++id) start_daemon(state, id);
     }
-
-    std::vector<std::string> down(ClusterState& state) override { return tear_down(state); }
 
     int exec(const ClusterState& state, int node, const std::vector<std::string>& argv) override {
         const auto& n = record(state, node);
@@ -169,17 +167,6 @@ public:
         return processes_in_node(record(state, node).holder, {"omxd", "omdiscd"});
     }
 
-    bool node_alive(const ClusterState& state, int node) override { return record(state, node).holder.alive(); }
-
-    void partition(ClusterState& state, const std::vector<int>& nodes) override { partition_ports(state, nodes); }
-    void heal(ClusterState& state) override { heal_ports(state); }
-
-    void set_cpu_share(ClusterState& state, int node, double cores) override {
-        auto* n = state.node(node);
-        vcluster::set_cpu_share(n->cgroups, cores);
-        n->cpu_share = cores;
-    }
-
     void kill_daemons(const ClusterState& state, int node) override {
         for (int pid : daemon_pids(state, node)) ::kill(pid, SIGKILL);
     }
@@ -189,7 +176,6 @@ public:
         auto socket = fmt::format("/proc/{}/root/run/omxd/control.sock", record(state, node).holder.pid);
         return omx::control::call(request, socket, timeout_ms);
     }
-    std::string log_path(int node) const override { return node_dir(node) + "/omxd.log"; }
 
     // The node sees its files in its own /var/lib/omxd: the state dir is usually under the
     // host's /run, which the node's /run hides. /run/sshd is sshd's privilege-separation dir.
@@ -220,12 +206,6 @@ private:
         opt.detach = true;
         opt.output_fd = log.get();
         run_in_node(record(state, node).holder, argv, opt);
-    }
-
-    static const NodeRecord& record(const ClusterState& state, int node) {
-        for (const auto& n : state.nodes)
-            if (n.id == node) return n;
-        throw std::invalid_argument(fmt::format("no node {} in this cluster", node));
     }
 
     void create_node(ClusterState& state, const std::vector<CgroupHierarchy>& hierarchies, const UpOptions& opt,

@@ -17,7 +17,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "backend.h"
+#include "held_backend.h"
 #include "cgroups.h"
 #include "common/cluster_key.h"
 #include "common/control.h"
@@ -69,7 +69,7 @@ std::string writable_host_dirs(const ClusterState& state) {
     return out;
 }
 
-class UmlBackend : public Backend {
+class UmlBackend : public HeldBackend {
 public:
     std::string name() const override { return "uml"; }
 
@@ -92,8 +92,6 @@ public:
         for (int id = 1; id <= opt.nodes; ++id) wait_for_guestd(state, id, kBootTimeoutS);
         for (int id = 1; id <= opt.nodes; ++id) start_daemon(state, id);
     }
-
-    std::vector<std::string> down(ClusterState& state) override { return tear_down(state); }
 
     int exec(const ClusterState& state, int node, const std::vector<std::string>& argv) override {
         return guest::GuestClient(state, node).exec(argv);
@@ -149,25 +147,7 @@ public:
         throw omx::control::CommandError(error);
     }
 
-    bool node_alive(const ClusterState& state, int node) override { return record(state, node).holder.alive(); }
-    void partition(ClusterState& state, const std::vector<int>& nodes) override { partition_ports(state, nodes); }
-    void heal(ClusterState& state) override { heal_ports(state); }
-
-    void set_cpu_share(ClusterState& state, int node, double cores) override {
-        auto* n = state.node(node);
-        vcluster::set_cpu_share(n->cgroups, cores);
-        n->cpu_share = cores;
-    }
-
-    std::string log_path(int node) const override { return node_dir(node) + "/omxd.log"; }
-
 private:
-    static const NodeRecord& record(const ClusterState& state, int node) {
-        for (const auto& n : state.nodes)
-            if (n.id == node) return n;
-        throw std::invalid_argument(fmt::format("no node {} in this cluster", node));
-    }
-
     std::vector<int> pids(const ClusterState& state, int node, const std::vector<std::string>& comms) {
         try {
             auto reply = guest::GuestClient(state, node).call({{"op", "pids"}, {"comms", comms}}, 3000);

@@ -22,18 +22,9 @@
 namespace vcluster::guest {
 namespace {
 
+using omx::Pipe;
 using omx::UniqueFd;
 using json = nlohmann::json;
-
-struct Pipe {
-    UniqueFd read, write;
-    Pipe() {
-        int fds[2];
-        if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error(fmt::format("pipe: {}", std::strerror(errno)));
-        read.reset(fds[0]);
-        write.reset(fds[1]);
-    }
-};
 
 // What a command needs to start: argv, and the caller's environment and directory.
 struct Command {
