@@ -1,7 +1,6 @@
 #include "common/json_link.h"
 
 #include <fmt/format.h>
-#include <openssl/rand.h>
 
 #include <istream>
 
@@ -62,21 +61,9 @@ void JsonLink::close() {
     sock_.close(ec);
 }
 
-std::string random_hex(size_t n) {
-    std::string raw(n, '\0');
-    if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), int(n)) != 1)
-        throw std::runtime_error("no random bytes from OpenSSL");
-    std::string hex;
-    for (unsigned char c : raw) hex += fmt::format("{:02x}", c);
-    return hex;
-}
-
 std::string proof(const ClusterKey& key, const std::string& side, const std::string& challenge) {
     std::string text = "omx-agent " + side + " " + challenge;
-    Mac mac = key.mac({reinterpret_cast<const uint8_t*>(text.data()), text.size()});
-    std::string hex;
-    for (uint8_t c : mac) hex += fmt::format("{:02x}", c);
-    return hex;
+    return to_hex(key.mac({reinterpret_cast<const uint8_t*>(text.data()), text.size()}));
 }
 
 namespace {

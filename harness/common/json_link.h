@@ -49,8 +49,7 @@ boost::asio::awaitable<void> accept_controller(JsonLink& link, const ClusterKey&
 // The controller's side: answers the agent's challenge, checks its proof; returns its info.
 boost::asio::awaitable<nlohmann::json> greet_agent(JsonLink& link, const ClusterKey& key);
 
-// Hex of n random bytes, and the proof of a challenge for one side ("agent"/"controller").
-std::string random_hex(size_t n);
+// The proof of a challenge (omx::random_hex) for one side ("agent"/"controller").
 std::string proof(const ClusterKey& key, const std::string& side, const std::string& challenge);
 
 // "host", "host:port", "[v6]:port" → host and port (port defaults to kAgentPort).

@@ -50,17 +50,23 @@ ClusterKey ClusterKey::load(const std::string& path) {
     }
 }
 
-std::string ClusterKey::generate_hex() {
-    uint8_t raw[32];
-    if (RAND_bytes(raw, sizeof raw) != 1) throw std::runtime_error("RAND_bytes failed");
+std::string to_hex(std::span<const uint8_t> bytes) {
     static const char* digits = "0123456789abcdef";
     std::string out;
-    for (uint8_t b : raw) {
+    for (uint8_t b : bytes) {
         out += digits[b >> 4];
         out += digits[b & 15];
     }
     return out;
 }
+
+std::string random_hex(size_t bytes) {
+    std::vector<uint8_t> raw(bytes);
+    if (RAND_bytes(raw.data(), int(raw.size())) != 1) throw std::runtime_error("RAND_bytes failed");
+    return to_hex(raw);
+}
+
+std::string ClusterKey::generate_hex() { return random_hex(32); }
 
 Mac ClusterKey::mac(std::span<const uint8_t> data) const {
     Mac out{};

@@ -13,6 +13,10 @@ inline constexpr const char* kDefaultKeyFile = "/etc/openmosix/cluster.key";
 inline constexpr size_t kMacSize = 32;
 using Mac = std::array<uint8_t, kMacSize>;
 
+// Lowercase hex of bytes, and of n random bytes (challenges, keys).
+std::string to_hex(std::span<const uint8_t> bytes);
+std::string random_hex(size_t bytes);
+
 class ClusterKey {
 public:
     // Reads and validates a key file; throws std::runtime_error with a one-line,

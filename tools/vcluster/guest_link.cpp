@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -72,21 +71,9 @@ std::string read_line(int fd, size_t max) {
     }
 }
 
-std::string random_hex(size_t bytes) {
-    std::string raw(bytes, '\0');
-    if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), int(bytes)) != 1)
-        throw std::runtime_error("no random bytes from OpenSSL");
-    std::string hex;
-    for (unsigned char c : raw) hex += fmt::format("{:02x}", c);
-    return hex;
-}
-
 std::string proof(const omx::ClusterKey& key, const std::string& challenge) {
     std::string text = "vcluster-guest " + challenge;
-    auto mac = key.mac({reinterpret_cast<const uint8_t*>(text.data()), text.size()});
-    std::string hex;
-    for (uint8_t b : mac) hex += fmt::format("{:02x}", b);
-    return hex;
+    return omx::to_hex(key.mac({reinterpret_cast<const uint8_t*>(text.data()), text.size()}));
 }
 
 bool proof_matches(const omx::ClusterKey& key, const std::string& challenge, const std::string& proof_hex) {

@@ -53,7 +53,7 @@ void write_all(int fd, std::string_view data);
 // Reads one line (without its newline) byte by byte, so nothing after it is consumed.
 std::string read_line(int fd, size_t max = kMaxLine);
 
-std::string random_hex(size_t bytes);
+using omx::random_hex;
 std::string proof(const omx::ClusterKey& key, const std::string& challenge);
 bool proof_matches(const omx::ClusterKey& key, const std::string& challenge, const std::string& proof_hex);
 
