@@ -5,6 +5,7 @@
 // logs and teardown.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "backend.h"
@@ -31,6 +32,21 @@ public:
     std::string log_path(int node) const override { return node_dir(node) + "/omxd.log"; }
 
 protected:
+    // Node `id`'s cgroups made and recorded (with their parents) and its record saved, so
+    // that from here on `down` removes the groups even if the rest of `up` fails.
+    static NodeRecord add_node_record(ClusterState& state, const std::vector<CgroupHierarchy>& hierarchies, int id) {
+        NodeRecord rec;
+        rec.id = id;
+        auto groups = create_node_cgroups(hierarchies, id);
+        rec.cgroups = groups.dirs;
+        for (const auto& p : groups.parents)
+            if (std::find(state.cgroup_parents.begin(), state.cgroup_parents.end(), p) == state.cgroup_parents.end())
+                state.cgroup_parents.push_back(p);
+        state.nodes.push_back(rec);
+        save_state(state);
+        return rec;
+    }
+
     static const NodeRecord& record(const ClusterState& state, int node) {
         for (const auto& n : state.nodes)
             if (n.id == node) return n;

@@ -217,15 +217,7 @@ private:
         fs::permissions(files.dir + "/tmp", fs::perms::all | fs::perms::sticky_bit);
         files.bare = opt.bare;
 
-        NodeRecord rec;
-        rec.id = id;
-        auto groups = create_node_cgroups(hierarchies, id);
-        rec.cgroups = groups.dirs;
-        for (const auto& p : groups.parents)
-            if (std::find(state.cgroup_parents.begin(), state.cgroup_parents.end(), p) == state.cgroup_parents.end())
-                state.cgroup_parents.push_back(p);
-        state.nodes.push_back(rec);
-        save_state(state);   // from here on `down` removes the groups even if the rest fails
+        NodeRecord rec = add_node_record(state, hierarchies, id);
 
         vcluster::set_cpu_share(rec.cgroups, opt.cpu_share);
         set_memory_limit(rec.cgroups, opt.memory_mb);

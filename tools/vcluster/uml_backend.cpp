@@ -176,15 +176,7 @@ private:
         fs::create_directories(dir);
         write_node_etc(dir, id, opt, key);
 
-        NodeRecord rec;
-        rec.id = id;
-        auto groups = create_node_cgroups(hierarchies, id);
-        rec.cgroups = groups.dirs;
-        for (const auto& p : groups.parents)
-            if (std::find(state.cgroup_parents.begin(), state.cgroup_parents.end(), p) == state.cgroup_parents.end())
-                state.cgroup_parents.push_back(p);
-        state.nodes.push_back(rec);
-        save_state(state);
+        NodeRecord rec = add_node_record(state, hierarchies, id);
         vcluster::set_cpu_share(rec.cgroups, opt.cpu_share);
         rec.cpu_share = opt.cpu_share;
         rec.memory_limit_mb = state.guest_memory_mb;
