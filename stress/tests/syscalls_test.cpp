@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <stdexcept>
+#include <string>
 
 #include "syscall_rounds.h"
 
@@ -12,9 +14,24 @@ using namespace omx::stress;
 
 namespace {
 
+// Each test gets a directory of its own: ctest runs the tests of this binary in parallel
+// processes, and the leftover check must not see another test's live directories.
+struct LocalContext {
+    std::filesystem::path dir;
+    LocalContext() {
+        std::string tmpl = ::testing::TempDir() + "syscalls-test.XXXXXX";
+        if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+        dir = tmpl;
+    }
+    ~LocalContext() { std::filesystem::remove_all(dir); }
+    LocalContext(const LocalContext&) = delete;
+    LocalContext& operator=(const LocalContext&) = delete;
+};
+
 GroupContext local_context() {
+    static thread_local LocalContext local;
     GroupContext ctx;
-    ctx.dir = ::testing::TempDir();
+    ctx.dir = local.dir.string();
     return ctx;
 }
 
