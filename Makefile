@@ -7,7 +7,7 @@ PYTEST  ?= /usr/bin/python3 -m pytest
 VCLUSTER = $(BUILD)/bin/vcluster
 
 .PHONY: all build test unit-test integration-test vcluster vcluster-down bench install clean sanitize \
-        stress report ci-regression test-uml kernel-uml kernel-i386
+        stress report ci-regression test-uml test-qemu kernel-uml kernel-i386
 
 all: build
 
@@ -25,11 +25,18 @@ integration-test: build
 
 test: unit-test integration-test
 
-# A cluster of 4 User-Mode Linux nodes (a kernel each) and the product on it: boot,
-# exec, migration between kernels, balancing, partition/crash/revive (slow; not in `test`).
+# Clusters of virtual machines and the product on them: boot, exec, migration between
+# kernels, balancing, partition/crash/revive (slow; not in `test`). test-uml: 4 UML nodes;
+# test-qemu: 3 QEMU x86_64 nodes, then 2 libvirt domains; test-i386: 2 QEMU IA32 nodes running the IA32 build
+# (make build-i386, make vm-images ARCH=i386) and the stress suite's short run on them.
+VM_TESTS = OMX_VM_TESTS=1 OMX_BUILD=$(abspath $(BUILD)) $(PYTEST) -v -s tests/integration/test_vm_nodes.py
 test-uml: build
-	OMX_UML_TESTS=1 VCLUSTER_DIR=/run/vcluster-uml-test OMX_BUILD=$(abspath $(BUILD)) \
-	    $(PYTEST) -v -s tests/integration/test_uml.py
+	OMX_VM_BACKEND=uml VCLUSTER_DIR=/run/vcluster-uml-test $(VM_TESTS)
+
+test-qemu: build
+	OMX_VM_BACKEND=qemu VCLUSTER_DIR=/run/vcluster-qemu-test $(VM_TESTS)
+	OMX_VM_TESTS=1 VCLUSTER_DIR=/run/vcluster-libvirt-test OMX_BUILD=$(abspath $(BUILD)) \
+	    $(PYTEST) -v -s tests/integration/test_libvirt.py
 
 # Unit tests under ASan/UBSan (used by CI).
 sanitize:
@@ -39,7 +46,7 @@ sanitize:
 
 # Brings up $(NODES) nodes, waits until every daemon sees every node, prints the table.
 # VCLUSTER_ARGS passes options, e.g. VCLUSTER_ARGS="--cpu 0.5" or "--auto".
-# BACKEND=uml: User-Mode Linux nodes (a kernel each) instead of network namespaces.
+# BACKEND=uml|qemu|qemu-i386: virtual machines (a kernel each) instead of network namespaces.
 BACKEND ?= netns
 vcluster: build
 	$(VCLUSTER) up $(NODES) --backend $(BACKEND) $(VCLUSTER_ARGS)
@@ -93,3 +100,4 @@ install: build
 
 clean:
 	rm -rf $(BUILD) build-asan
+

@@ -8,8 +8,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("OMX_BUILD", REPO / "build"))
-BIN = BUILD / "bin"
-VCLUSTER = BIN / "vcluster"
+# What runs inside the nodes: our build, or another arch's (make test-i386: build-i386).
+NODE_BUILD = Path(os.environ.get("OMX_NODE_BUILD", BUILD))
+BIN = NODE_BUILD / "bin"
+VCLUSTER = BUILD / "bin" / "vcluster"
 # The kind of nodes every test cluster gets: netns by default; `make test-uml` sets uml.
 BACKEND = os.environ.get("VCLUSTER_BACKEND", "netns")
 

@@ -21,6 +21,7 @@ struct UpOptions {
     std::vector<std::string> omxd_args;   // extra daemon options (e.g. --down-timeout 3)
     bool sshd = false;   // every node also runs an sshd of its own (sshd.h)
     bool bare = false;   // "fresh machines": no map, no cluster key, no daemons started
+    std::string root;    // QEMU: the guests' root directory ("image": vm-images' for the arch)
 };
 
 class Backend {
@@ -71,6 +72,9 @@ public:
 std::unique_ptr<Backend> make_backend(const std::string& name);   // throws naming the known ones
 std::unique_ptr<Backend> make_netns_backend();
 std::unique_ptr<Backend> make_uml_backend();
+std::unique_ptr<Backend> make_qemu_backend();
+std::unique_ptr<Backend> make_qemu_i386_backend();
+std::unique_ptr<Backend> make_libvirt_backend();
 std::vector<std::string> backend_names();
 
 }  // namespace vcluster

@@ -41,7 +41,8 @@ void Cluster::up(const std::string& backend_name, const UpOptions& opt, const st
     if (opt.nodes < 1 || opt.nodes > kMaxNodes)
         throw std::invalid_argument(fmt::format("cannot make {} nodes: give 1..{}", opt.nodes, kMaxNodes));
     if (!fs::exists(bin_dir + "/omxd"))
-        throw std::runtime_error(fmt::format("{}/omxd not found: build first (make)", bin_dir));
+        throw std::runtime_error(fmt::format("{}/omxd not found: build first (make{})", bin_dir,
+                                             backend_name == "qemu-i386" ? " build-i386" : ""));
 
     auto t0 = Clock::now();
     ClusterState state;

@@ -21,6 +21,12 @@ namespace {
 
 std::string own_bin_dir() { return fs::read_symlink("/proc/self/exe").parent_path().string(); }
 
+// IA32 nodes run the IA32 build: by default the build-i386 tree next to ours (make build-i386).
+std::string default_bin_dir(const std::string& backend) {
+    if (backend != "qemu-i386") return own_bin_dir();
+    return (fs::path(own_bin_dir()).parent_path().parent_path() / "build-i386" / "bin").string();
+}
+
 int node_arg(const Cluster& c, const std::string& text) { return parse_node_id(text, c.state().size); }
 
 // `exec NODE cmd...` keeps everything after NODE for the command (its options included),
@@ -81,6 +87,11 @@ int main(int argc, char** argv) {
             ->allow_extra_args(false);
         up->add_flag("--sshd", up_opt.sshd, "every node also runs an sshd (key login with the cluster's key; see `inventory`)");
         up->add_flag("--bare", up_opt.bare, "fresh machines: no map file, no cluster key, no omxd (install them with the playbooks)");
+        up->add_option("--root", up_opt.root,
+                       "qemu backends: the guests' root directory (default: / for qemu; 'image' = vm-images' root filesystem)");
+        std::string bin_dir;
+        up->add_option("--bin", bin_dir,
+                       "the product the nodes run (a bin dir; default: vcluster's own; qemu-i386: the IA32 build, build-i386/bin)");
 
         auto* down = app.add_subcommand("down", "remove the cluster and everything it created");
         bool json = false;
@@ -123,7 +134,7 @@ int main(int argc, char** argv) {
 
         if (up->parsed()) {
             up_opt.cpu_share = parse_cpu_share(cpu_text);
-            Cluster::up(backend, up_opt, own_bin_dir(), timeout);
+            Cluster::up(backend, up_opt, bin_dir.empty() ? default_bin_dir(backend) : bin_dir, timeout);
             return 0;
         }
         if (down->parsed()) return Cluster::down();

@@ -3,8 +3,6 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <poll.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -17,10 +15,10 @@
 #include <vector>
 
 #include "common/fd.h"
+#include "host_command.h"
 #include "namespaces.h"
 #include "plan.h"
 
-extern char** environ;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
@@ -32,53 +30,6 @@ std::string inventory_path() { return state_dir() + "/inventory.ini"; }
 bool sshd_enabled() { return fs::exists(client_key_path()); }
 
 namespace {
-
-// A child we started; always reaped, also when reading its output throws.
-struct Child {
-    pid_t pid = -1;
-    ~Child() {
-        if (pid > 0) wait();
-    }
-    int wait() {
-        int status = 0;
-        while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
-        pid = -1;
-        return status;
-    }
-};
-
-// Runs a host program (ssh-keygen); its output only shows up in the error when it fails.
-void run_host_tool(const std::vector<std::string>& argv) {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error(fmt::format("pipe: {}", std::strerror(errno)));
-    omx::UniqueFd read_end(fds[0]), write_end(fds[1]);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&actions, write_end.get(), 1);
-    posix_spawn_file_actions_adddup2(&actions, write_end.get(), 2);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    Child child;
-    int rc = ::posix_spawnp(&child.pid, args[0], &actions, nullptr, args.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) {
-        child.pid = -1;
-        throw std::runtime_error(fmt::format("cannot run {}: {}", argv[0], std::strerror(rc)));
-    }
-    write_end.reset();
-    std::string output;
-    char buf[1024];
-    for (ssize_t n; (n = ::read(read_end.get(), buf, sizeof buf)) != 0;) {
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) break;
-        output.append(buf, size_t(n));
-    }
-    int status = child.wait();
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        throw std::runtime_error(fmt::format("{} failed: {}", argv[0], output.empty() ? "no output" : output));
-}
 
 void write_file(const std::string& path, const std::string& text, fs::perms mode) {
     std::ofstream out(path, std::ios::trunc);

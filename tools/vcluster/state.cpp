@@ -57,7 +57,9 @@ void to_json(nlohmann::json& j, const ClusterState& s) {
          {"bin_dir", s.bin_dir},
          {"omxd_args", s.omxd_args},
          {"guest_memory_mb", s.guest_memory_mb},
+         {"guest_root", s.guest_root},
          {"switch", ref_json(s.switch_holder)},
+         {"libvirt", ref_json(s.libvirt_holder)},
          {"cgroup_parents", s.cgroup_parents},
          {"host_dirs_created", s.host_dirs_created},
          {"host_files_created", s.host_files_created},
@@ -79,7 +81,9 @@ void from_json(const nlohmann::json& j, ClusterState& s) {
     s.bin_dir = j.at("bin_dir").get<std::string>();
     s.omxd_args = j.at("omxd_args").get<std::vector<std::string>>();
     s.guest_memory_mb = j.value("guest_memory_mb", 0L);
+    s.guest_root = j.value("guest_root", std::string());
     s.switch_holder = ref_from(j.at("switch"));
+    if (j.contains("libvirt")) s.libvirt_holder = ref_from(j.at("libvirt"));
     s.cgroup_parents = j.at("cgroup_parents").get<std::vector<std::string>>();
     s.host_dirs_created = j.at("host_dirs_created").get<std::vector<std::string>>();
     s.host_files_created = j.value("host_files_created", std::vector<std::string>{});

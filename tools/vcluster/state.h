@@ -37,7 +37,9 @@ struct ClusterState {
     std::string bin_dir;             // where omxd and the tools are
     std::vector<std::string> omxd_args;   // extra options every node's omxd gets
     long guest_memory_mb = 0;        // VM backends: each guest's RAM
+    std::string guest_root;          // QEMU backends: the host directory that is the guests' root
     ProcessRef switch_holder;        // owns the bridge's network namespace
+    ProcessRef libvirt_holder;       // libvirt backend: the libvirtd vcluster started (none when 0)
     std::vector<std::string> cgroup_parents;  // vcluster's own cgroup dirs, removed last
     std::vector<std::string> host_dirs_created;  // e.g. /var/lib/omxd, removed when empty
     std::vector<std::string> host_files_created;  // markers in shared host dirs (host_changes.h)

@@ -1,8 +1,10 @@
-"""A virtual cluster of User-Mode Linux nodes (`vcluster up 4 --backend uml`): every node
-runs a kernel of its own, and the product — omxd, migration, balancing, the tools — works on
-it as on the netns nodes. Slow (each node is a UML kernel on a 2-core machine): run by
-`make test-uml`, not by `make test`. The netns modules can also run on UML nodes with
-VCLUSTER_BACKEND=uml; their timings are tuned for netns (see docs/vcluster.md)."""
+"""A virtual cluster of virtual machines — User-Mode Linux (`make test-uml`, 4 nodes), QEMU
+x86_64 (`make test-qemu`, 3 nodes) or QEMU IA32 (`make test-i386`, 2 nodes): every node runs
+a kernel of its own, and the product — omxd, migration, balancing, the tools — works on it as
+on the netns nodes. Slow (each node is a guest kernel on a 2-core machine), so not part of
+`make test`: OMX_VM_BACKEND names the backend, OMX_VM_TESTS=1 turns the module on. The netns
+modules can also run on VM nodes with VCLUSTER_BACKEND=…; their timings are tuned for netns
+(see docs/vcluster.md)."""
 import json
 import os
 import shutil
@@ -11,17 +13,22 @@ import time
 
 import pytest
 
-from vc import BIN, BUILD, REPO, VCLUSTER, Cluster, run
+from vc import BIN, BUILD, NODE_BUILD, REPO, VCLUSTER, Cluster, run
 
-PROGS = BUILD / "testprogs"
-NODES = 4
-UML_KERNEL = os.environ.get("VCLUSTER_UML_KERNEL") or shutil.which("linux.uml")
+PROGS = NODE_BUILD / "testprogs"
+VM_BACKEND = os.environ.get("OMX_VM_BACKEND", "uml")
+NODES = {"uml": 4, "qemu": 3, "qemu-i386": 2}.get(VM_BACKEND, 2)
+OTHERS = list(range(2, NODES + 1))   # where things migrate to from node 1
+EMULATOR = {"uml": os.environ.get("VCLUSTER_UML_KERNEL") or shutil.which("linux.uml"),
+            "qemu": shutil.which("qemu-system-x86_64"),
+            "qemu-i386": shutil.which("qemu-system-i386")}.get(VM_BACKEND)
 
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="needs root (network namespaces, TAP devices)"),
-    pytest.mark.skipif(os.environ.get("OMX_UML_TESTS") != "1",
-                       reason="UML cluster tests are slow: run them with `make test-uml`"),
-    pytest.mark.skipif(not UML_KERNEL, reason="no UML kernel: apt-get install user-mode-linux"),
+    pytest.mark.skipif(os.environ.get("OMX_VM_TESTS") != "1",
+                       reason="VM cluster tests are slow: run them with `make test-uml|test-qemu|test-i386`"),
+    pytest.mark.skipif(not EMULATOR, reason=f"no {VM_BACKEND} kernel/emulator: apt-get install "
+                       "user-mode-linux qemu-system-x86"),
 ]
 
 
@@ -30,8 +37,9 @@ def cluster():
     c = Cluster(NODES)
     c.down()
     try:
-        c.up("--backend", "uml", timeout=400)
-        print(f"4 UML nodes up and converged in {c.up_seconds:.1f} s")
+        extra = ["--bin", str(BIN)] if NODE_BUILD != BUILD else []
+        c.up("--backend", VM_BACKEND, *extra, timeout=600)
+        print(f"{NODES} {VM_BACKEND} nodes up and converged in {c.up_seconds:.1f} s")
         yield c
     finally:
         c.down()
@@ -62,14 +70,14 @@ def status(c):
 def test_every_node_is_a_kernel_of_its_own_and_sees_the_others(cluster):
     c = cluster
     st = status(c)
-    assert st["backend"] == "uml" and st["converged"], st
+    assert st["backend"] == VM_BACKEND and st["converged"], st
     boot_ids = set()
     for node in range(1, NODES + 1):
         out = c.sh(node, "uname -r; hostname; cat /proc/sys/kernel/random/boot_id; nproc").stdout.split()
         release, hostname, boot_id, cpus = out
         assert hostname == f"node{node}"
         assert release != os.uname().release          # not the host's kernel
-        assert cpus == "1"                            # one vCPU per UML node
+        assert cpus == "1"                            # one vCPU per node
         boot_ids.add(boot_id)
         assert all(n["up"] for n in c.nodes(node).values())
     assert len(boot_ids) == NODES                      # four kernels, four boots
@@ -84,26 +92,27 @@ def test_exec_keeps_exit_status_streams_and_input(cluster):
     assert r.returncode == 127 and "cannot run /nonexistent/program" in r.stderr
 
 
-def test_a_busy_loop_goes_to_two_nodes_and_home_and_dies_of_sigterm(cluster):
+def test_a_busy_loop_goes_to_the_other_nodes_and_home_and_dies_of_sigterm(cluster):
     c = cluster
     c.hold_placement()
     try:
         job = start(1, f"{PROGS}/busyloop & echo $! > /tmp/busy.pid; wait $!; echo $? > /tmp/busy.status")
         pid = pid_in(c, 1, "/tmp/busy.pid")
-        for target in (2, 3):
+        for target in OTHERS[:2]:
             tool(c, 1, "migrate", pid, target)
             assert where(c, pid) == target
             assert [g["home_pid"] for g in c.control(target, {"cmd": "processes"})["guests"]] == [pid]
         tool(c, 1, "migrate", pid, "home")
         assert where(c, pid) == 0
-        tool(c, 1, "migrate", pid, 4)
+        last = OTHERS[-1]
+        tool(c, 1, "migrate", pid, last)
         mps = tool(c, 1, "mps", pid).stdout.splitlines()[1].split()
-        assert mps[0] == str(pid) and mps[2] == "4"
+        assert mps[0] == str(pid) and mps[2] == str(last)
         c.exec(1, "kill", "-TERM", pid)
         job.wait(timeout=60)
         assert c.exec(1, "cat", "/tmp/busy.status").stdout.strip() == "143"
-        c.wait_for("the remote part on node 4 to end",
-                   lambda: c.control(4, {"cmd": "processes"})["guests"] == [], timeout=20)
+        c.wait_for(f"the remote part on node {last} to end",
+                   lambda: c.control(last, {"cmd": "processes"})["guests"] == [], timeout=20)
     finally:
         for node in range(1, NODES + 1):
             c.control(node, {"cmd": "set", "key": "stay", "value": 0})
@@ -117,7 +126,7 @@ def test_memory_registers_and_output_survive_trips_between_kernels(cluster, prog
         ref = c.exec(1, PROGS / prog, 40, 150, timeout=120).stdout
         job = start(1, f"{PROGS}/{prog} 40 150 > /tmp/{prog}.out & echo $! > /tmp/{prog}.pid; wait $!")
         pid = pid_in(c, 1, f"/tmp/{prog}.pid")
-        for target in (2, 3, "home"):
+        for target in [*OTHERS[:2], "home"]:
             tool(c, 1, "migrate", pid, target)
             time.sleep(0.5)
         job.wait(timeout=120)
@@ -159,7 +168,8 @@ def test_busy_jobs_started_on_one_node_spread_over_the_cluster(cluster):
         def nodes_busy():
             away = c.control(1, {"cmd": "processes"})["away"]
             return {a["node"] for a in away}
-        t = c.wait_for("awks on at least 3 other nodes", lambda: len(nodes_busy()) >= 3, timeout=120)
+        t = c.wait_for(f"awks on all {len(OTHERS)} other nodes", lambda: len(nodes_busy()) >= len(OTHERS),
+                       timeout=180)
         print(f"spread to {sorted(nodes_busy())} in {t:.1f} s")
     finally:
         c.exec(1, "pkill", "-x", "awk", check=False)
@@ -167,26 +177,27 @@ def test_busy_jobs_started_on_one_node_spread_over_the_cluster(cluster):
         not c.exec(n, "pgrep", "-x", "awk", check=False).stdout.strip() for n in range(1, NODES + 1)), timeout=60)
 
 
-def test_partition_heal_crash_and_revive_a_uml_node(cluster):
+def test_partition_heal_crash_and_revive_a_vm_node(cluster):
     c = cluster
-    c.partition(4)
-    c.wait_for("node 1 to see node 4 down", lambda: not c.sees_up(1, 4), timeout=60)
+    cut, crashed = OTHERS[-1], OTHERS[0]
+    c.partition(cut)
+    c.wait_for(f"node 1 to see node {cut} down", lambda: not c.sees_up(1, cut), timeout=60)
     c.heal()
-    c.wait_for("node 1 to see node 4 again", lambda: c.sees_up(1, 4), timeout=60)
-    boot_id = c.exec(3, "cat", "/proc/sys/kernel/random/boot_id").stdout
-    c.crash(3)
-    c.wait_for("node 1 to see node 3 down", lambda: not c.sees_up(1, 3), timeout=60)
-    assert c.exec(3, "true", check=False).returncode != 0      # the node's kernel is gone
-    c.revive(3)                                                  # boots a new kernel
-    c.wait_for("all converged after the revive", c.all_converged, timeout=120)
-    assert c.exec(3, "cat", "/proc/sys/kernel/random/boot_id").stdout != boot_id
+    c.wait_for(f"node 1 to see node {cut} again", lambda: c.sees_up(1, cut), timeout=60)
+    boot_id = c.exec(crashed, "cat", "/proc/sys/kernel/random/boot_id").stdout
+    c.crash(crashed)
+    c.wait_for(f"node 1 to see node {crashed} down", lambda: not c.sees_up(1, crashed), timeout=60)
+    assert c.exec(crashed, "true", check=False).returncode != 0      # the node's kernel is gone
+    c.revive(crashed)                                                  # boots a new kernel
+    c.wait_for("all converged after the revive", c.all_converged, timeout=240)
+    assert c.exec(crashed, "cat", "/proc/sys/kernel/random/boot_id").stdout != boot_id
     c.kill(2)
     assert status(c)["nodes"][1]["daemon_running"] is False
     c.revive(2)
     c.wait_for("all converged after omxd's revive", c.all_converged, timeout=60)
 
 
-def test_kernel_check_passes_inside_a_uml_node(cluster):
+def test_kernel_check_passes_inside_a_vm_node(cluster):
     check = REPO / "kernel" / "check"
     if not (BIN / "omx-kernel-check").exists() or not check.exists():
         pytest.skip("omx-kernel-check is not built")
