@@ -82,7 +82,7 @@ bench: build
 	OMX_BUILD=$(abspath $(BUILD)) /usr/bin/python3 tests/bench/network_migration_bench.py
 	OMX_BUILD=$(abspath $(BUILD)) /usr/bin/python3 tests/bench/balancing_bench.py
 	OMX_BUILD=$(abspath $(BUILD)) /usr/bin/python3 tests/bench/stress_bench.py
-	OMX_BUILD=$(abspath $(BUILD)) /usr/bin/python3 tests/bench/uml_bench.py
+	OMX_BUILD=$(abspath $(BUILD)) /usr/bin/python3 tests/bench/vm_bench.py
 
 # A UML / IA32 kernel from Debian's linux-source with kernel/openmosix.config merged in,
 # verified with omx-kernel-check (docs/kernel.md). Not part of `make test`: long, and
@@ -100,4 +100,17 @@ install: build
 
 clean:
 	rm -rf $(BUILD) build-asan
+
+# Root file systems of QEMU/UML nodes (docs/vm-images.md): Debian from debootstrap with the
+# product in /usr/local, cached in $OMX_VM_CACHE (/var/cache/openmosix/vm-images/ARCH/rootfs);
+# a layer is rebuilt only when what it is made of changed. ARCH=amd64|i386 builds one; the
+# product comes from $(BUILD) (amd64) and $(BUILD_I386) (i386, when it exists). Not in `test`.
+BUILD_I386 ?= build-i386
+VM_ARCH = $(if $(filter command line,$(origin ARCH)),$(ARCH),amd64 i386)
+.PHONY: vm-images
+vm-images: $(if $(filter amd64,$(VM_ARCH)),build)
+	@set -e; for a in $(VM_ARCH); do \
+	  case $$a in amd64) p=$(BUILD) ;; i386) p=$(BUILD_I386) ;; *) p= ;; esac; \
+	  if [ -d "$$p" ]; then vm-images/build $$a --product "$$p"; else vm-images/build $$a; fi; \
+	done
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """`make bench` for the virtual cluster's node kinds (issue 6): time from `vcluster up` to
-"all nodes see each other" and host memory per node, for 4 netns and 4 UML nodes; whether
-two CPU-bound UML nodes run in parallel on the two cores; and the stress suite's makespan
-(the same suite) on 4 UML nodes, 4 netns nodes and one node. Prints figures and ratios from
-this one run; asserts nothing. Skips UML when no UML kernel is installed."""
+"all nodes see each other" and host memory per node, for 4 netns and 4 UML nodes, and for 2
+QEMU nodes and 2 libvirt domains; whether two CPU-bound UML nodes run in parallel on the two
+cores; a `vcluster exec` round trip per kind; and the stress suite's makespan (the same suite)
+on 4 UML nodes, 4 netns nodes and one node. Prints figures and ratios from this one run;
+asserts nothing. Skips a kind whose kernel or emulator is not installed."""
 import json
 import os
 import shutil
@@ -16,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 from vc import BIN, BUILD, REPO, Cluster, run  # noqa: E402
 
 SUITE = REPO / os.environ.get("BENCH_SUITE", "harness/suites/short.json")
-STATE_DIR = "/run/vcluster-bench-uml"
+STATE_DIR = "/run/vcluster-bench-vm"
 
 
 def node_memory_mib(node):
@@ -51,6 +52,32 @@ def cpu_seconds_wall(c, nodes, loops=30_000_000):
     return time.monotonic() - t0
 
 
+def exec_round_trip(c, node=1, times=10):
+    t0 = time.monotonic()
+    for _ in range(times):
+        c.exec(node, "true")
+    return (time.monotonic() - t0) / times
+
+
+def qemu_figures():
+    """2 QEMU x86_64 nodes, then 2 libvirt domains: boot to convergence, memory, exec."""
+    if not shutil.which("qemu-system-x86_64"):
+        print("qemu: skipped (apt-get install qemu-system-x86)")
+        return
+    kinds = [("qemu", ("--backend", "qemu"))]
+    if shutil.which("virsh") and os.path.exists("/usr/sbin/libvirtd"):
+        kinds.append(("libvirt", ("--backend", "libvirt")))
+    for kind, args in kinds:
+        c = cluster(2, *args)
+        try:
+            mem = [node_memory_mib(n) for n in (1, 2)]
+            print(f"{kind}: 2 nodes up and seeing each other in {c.up_seconds:.1f} s; host memory per node "
+                  f"{sum(mem) / 2:.0f} MiB (nodes: {', '.join(f'{m:.0f}' for m in mem)}); "
+                  f"exec round trip {exec_round_trip(c) * 1000:.0f} ms")
+        finally:
+            c.down()
+
+
 def cluster(n, *args):
     c = Cluster(n)
     c.down()
@@ -72,7 +99,8 @@ def main():
             c.hold_placement()
             mem = [node_memory_mib(n) for n in range(1, 5)]
             print(f"{kind}: 4 nodes up and seeing each other in {c.up_seconds:.1f} s; "
-                  f"host memory per node {sum(mem) / 4:.0f} MiB (nodes: {', '.join(f'{m:.0f}' for m in mem)})")
+                  f"host memory per node {sum(mem) / 4:.0f} MiB (nodes: {', '.join(f'{m:.0f}' for m in mem)}); "
+                  f"exec round trip {exec_round_trip(c) * 1000:.0f} ms")
             if kind == "uml":
                 one = cpu_seconds_wall(c, [1])
                 two = cpu_seconds_wall(c, [1, 2])
@@ -84,6 +112,8 @@ def main():
             print(f"{kind}: stress suite {SUITE.name} on 4 nodes: makespan {figures[kind]:.1f} s ({verdict})")
         finally:
             c.down()
+
+    qemu_figures()
 
     c = cluster(1)
     try:
