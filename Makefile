@@ -7,7 +7,7 @@ PYTEST  ?= /usr/bin/python3 -m pytest
 VCLUSTER = $(BUILD)/bin/vcluster
 
 .PHONY: all build test unit-test integration-test vcluster vcluster-down bench install clean sanitize \
-        stress report ci-regression test-uml test-qemu kernel-uml kernel-i386
+        stress report ci-regression test-uml test-qemu test-i386 kernel-uml kernel-i386
 
 all: build
 
@@ -32,6 +32,14 @@ test: unit-test integration-test
 VM_TESTS = OMX_VM_TESTS=1 OMX_BUILD=$(abspath $(BUILD)) $(PYTEST) -v -s tests/integration/test_vm_nodes.py
 test-uml: build
 	OMX_VM_BACKEND=uml VCLUSTER_DIR=/run/vcluster-uml-test $(VM_TESTS)
+
+# IA32: the product cross-built (build-i386), the i386 root file system with it installed.
+test-i386: build
+	bash ci/install-deps-i386
+	$(MAKE) --no-print-directory build-i386
+	$(MAKE) --no-print-directory vm-images ARCH=i386
+	OMX_VM_BACKEND=qemu-i386 VCLUSTER_DIR=/run/vcluster-i386-test OMX_NODE_BUILD=$(abspath $(BUILD_I386)) \
+	    OMX_VM_STRESS_SUITE=harness/suites/short-tcg.json $(VM_TESTS)
 
 test-qemu: build
 	OMX_VM_BACKEND=qemu VCLUSTER_DIR=/run/vcluster-qemu-test $(VM_TESTS)
@@ -114,3 +122,24 @@ vm-images: $(if $(filter amd64,$(VM_ARCH)),build)
 	  if [ -d "$$p" ]; then vm-images/build $$a --product "$$p"; else vm-images/build $$a; fi; \
 	done
 
+# The product cross-built for IA32 (i686) in $(BUILD_I386) with cmake/toolchain-i686.cmake
+# (ci/install-deps-i386 first). Its binaries run on i386 kernels and on an x86_64 kernel with
+# IA32 emulation, where every unit test then runs natively, ptrace and seccomp included.
+# Without IA32 emulation, I386_EMULATOR=qemu-i386 builds in $(BUILD_I386)-qemu and runs the
+# tests under qemu-user, leaving out I386_QEMU_SKIP: qemu-user emulates neither seccomp
+# filters and their notifications nor ptrace nor pidfd_getfd (SeccompFilter, RemoteCalls,
+# KernelFeatures), and /proc/<pid>/{mem,maps,stat,comm} of an emulated process are qemu's
+# (the Forward tests that read their own memory, ProcMaps.ReadsOwnLayout, the /proc readers).
+I386_EMULATOR  ?=
+I386_DIR        = $(if $(I386_EMULATOR),$(BUILD_I386)-qemu,$(BUILD_I386))
+I386_QEMU_SKIP ?= ^(SeccompFilter\..*|RemoteCalls\..*|Forward\.(GatherTakesInBuffersAndSizesOutBuffers|ScatterWritesOnlyWhatCameBack|VectoredCallsTravelAsOneBufferAndSpreadBack|RecvmsgTravelsAsRecvfromAndFillsTheMessageBack|SendmsgTravelsAsSendtoAndControlDataIsRefused|AnAddressComesBackNoLargerThanTheProcessSaid)|ArchI386\.SocketcallTravelsAsTheDirectCall|ProcMaps\.ReadsOwnLayout|KernelFeatures\.(SeccomplessKernelIsReportedMissing|ThisKernelHasEverythingRequiredAndFast)|ProcessSampler\.ReadsThisProcessFromProc|ProcessTable\.ReadsThisProcess|Guestd\.PidsFindsProcessesByName)$$
+.PHONY: build-i386 unit-test-i386
+$(I386_DIR)/CMakeCache.txt:
+	cmake -S . -B $(I386_DIR) -G Ninja -DCMAKE_TOOLCHAIN_FILE=$(abspath cmake/toolchain-i686.cmake) \
+	    -DOMX_I386_EMULATOR=$(I386_EMULATOR)
+
+build-i386: $(I386_DIR)/CMakeCache.txt
+	cmake --build $(I386_DIR) -j $(JOBS)
+
+unit-test-i386: build-i386
+	cd $(I386_DIR) && ctest --output-on-failure -j $(JOBS) $(if $(I386_EMULATOR),-E '$(I386_QEMU_SKIP)')

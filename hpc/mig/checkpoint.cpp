@@ -1,5 +1,6 @@
 #include "checkpoint.h"
 
+#include <elf.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <fmt/format.h>
@@ -33,33 +34,41 @@ std::string slurp(const std::string& path) {
 
 bool anonymous(const Mapping& m) { return m.path.empty() || m.path == "[heap]" || m.path == "[stack]"; }
 
+// A kernel structure the process's injected call filled in at `at`, in the layout of the
+// architecture we are built for (the process's own: unsigned long is the kernel's word).
+template <class T>
+T read_struct(const Tracee& t, uint64_t at) {
+    T v{};
+    t.read_memory(at, {reinterpret_cast<uint8_t*>(&v), sizeof v});
+    return v;
+}
+
 // What the kernel keeps per thread and /proc does not show, asked from inside.
 void read_thread_state(Tracee& t, ProcessState& s) {
-    uint64_t scratch = uint64_t(t.inject_checked("mmap scratch page", SYS_mmap, 0, kPage, PROT_READ | PROT_WRITE,
-                                                 MAP_PRIVATE | MAP_ANONYMOUS, uint64_t(-1), 0));
-    s.layout.brk = uint64_t(t.inject(SYS_brk, 0));
+    uint64_t scratch = address_result(t.inject_checked("mmap scratch page", arch::kSysMmap, 0, kPage,
+                                                       PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, uint64_t(-1), 0));
+    const uint64_t word = sizeof(unsigned long);
+    s.layout.brk = address_result(t.inject(SYS_brk, 0));
     // Without CONFIG_CHECKPOINT_RESTORE the kernel cannot tell (EINVAL): the address only
     // matters to a thread joining the main thread, and threaded processes never migrate.
     long tid_address = t.inject(SYS_prctl, PR_GET_TID_ADDRESS, scratch);
     if (tid_address < 0 && tid_address != -EINVAL)
         t.inject_checked("prctl(PR_GET_TID_ADDRESS)", SYS_prctl, PR_GET_TID_ADDRESS, scratch);   // throws with why
-    s.clear_child_tid = tid_address == 0 ? t.read_u64(scratch) : 0;
-    if (t.inject(SYS_get_robust_list, 0, scratch, scratch + 8) == 0) {
-        s.robust_list = t.read_u64(scratch);
-        s.robust_list_len = t.read_u64(scratch + 8);
+    s.clear_child_tid = tid_address == 0 ? t.read_word(scratch) : 0;
+    if (t.inject(SYS_get_robust_list, 0, scratch, scratch + word) == 0) {
+        s.robust_list = t.read_word(scratch);
+        s.robust_list_len = t.read_word(scratch + word);
     }
     t.inject_checked("sigaltstack", SYS_sigaltstack, 0, scratch);
-    s.altstack_sp = t.read_u64(scratch);
-    s.altstack_flags = int32_t(t.read_u64(scratch + 8));
-    s.altstack_size = t.read_u64(scratch + 16);
+    auto ss = read_struct<stack_t>(t, scratch);
+    s.altstack_sp = uint64_t(uintptr_t(ss.ss_sp));
+    s.altstack_flags = ss.ss_flags;
+    s.altstack_size = ss.ss_size;
     for (int sig = 1; sig <= 64; ++sig) {
         if (sig == SIGKILL || sig == SIGSTOP) continue;
         if (t.inject(SYS_rt_sigaction, uint64_t(sig), 0, scratch, 8) != 0) continue;   // 32, 33: glibc's own
-        auto& a = s.actions[sig - 1];
-        a.handler = t.read_u64(scratch);
-        a.flags = t.read_u64(scratch + 8);
-        a.restorer = t.read_u64(scratch + 16);
-        a.mask = t.read_u64(scratch + 24);
+        auto k = read_struct<KernelSigactionRaw>(t, scratch);
+        s.actions[sig - 1] = from_kernel(k);
     }
     t.inject_checked("munmap scratch page", SYS_munmap, scratch, kPage);
 }
@@ -91,7 +100,7 @@ void send_region(const Tracee& t, const Mapping& m, int pagemap, ImageWriter& ou
         for (uint64_t p = 0; p < len / kPage; ++p) any = any || present[(base - m.start) / kPage + p];
         if (!any) continue;
         try {
-            t.read_memory(base, {buf.data(), len});
+            t.read_memory(base, {buf.data(), size_t(len)});
         } catch (const std::exception&) {
             // Pages of a file mapping past the end of the file cannot be read: skip them.
             for (uint64_t p = 0; p < len; p += kPage) {
@@ -104,7 +113,7 @@ void send_region(const Tracee& t, const Mapping& m, int pagemap, ImageWriter& ou
         }
         uint64_t run_start = 0, run_len = 0;
         auto flush = [&] {
-            if (run_len) out.pages(base + run_start, {buf.data() + run_start, run_len});
+            if (run_len) out.pages(base + run_start, {buf.data() + run_start, size_t(run_len)});
             run_len = 0;
         };
         for (uint64_t p = 0; p < len; p += kPage) {
@@ -121,9 +130,22 @@ void send_region(const Tracee& t, const Mapping& m, int pagemap, ImageWriter& ou
     }
 }
 
+// The ELF machine of the process's program; 0 when it cannot be read. An x86_64 kernel
+// with IA32 emulation runs processes of both architectures side by side.
+uint16_t program_machine(pid_t pid) {
+    omx::UniqueFd exe(::open(fmt::format("/proc/{}/exe", pid).c_str(), O_RDONLY | O_CLOEXEC));
+    unsigned char head[EI_NIDENT + 4];
+    if (!exe || ::pread(exe.get(), head, sizeof head, 0) != ssize_t(sizeof head) || std::memcmp(head, ELFMAG, SELFMAG) != 0)
+        return 0;
+    uint16_t machine;
+    std::memcpy(&machine, head + EI_NIDENT + 2, sizeof machine);   // after e_type
+    return machine;
+}
+
 }  // namespace
 
 std::string cantmove_reason(pid_t pid) {
+    if (uint16_t m = program_machine(pid); m && m != arch::kNativeMachine) return "arch";
     std::error_code ec;
     size_t threads = 0;
     for (auto it = fs::directory_iterator(fmt::format("/proc/{}/task", pid), ec); !ec && it != fs::directory_iterator();
@@ -146,10 +168,11 @@ CheckpointStats checkpoint(Tracee& t, ImageWriter& out) {
         throw CantMove(why, fmt::format("process {} cannot move ({})", t.pid(), why));
     CheckpointStats st;
     ProcessState s;
-    const user_regs_struct stopped = t.registers();
+    const arch::Regs stopped = t.registers();
     s.regs = resumable_registers(stopped);
     st.resume_regs = s.regs;
     s.xstate = t.xstate();
+    s.tls = arch::read_tls(t.pid());
     s.sigmask = t.signal_mask();
     s.rseq = t.rseq();
 
@@ -174,7 +197,7 @@ CheckpointStats checkpoint(Tracee& t, ImageWriter& out) {
     }
     st.regions = s.regions.size();
 
-    out.frame(Frame::Header, encode_header({kernel_release(), cpu_xcr0()}));
+    out.frame(Frame::Header, encode_header({kernel_release(), cpu_xcr0(), arch::kNative}));
     out.frame(Frame::State, encode_state(s));
     omx::UniqueFd pagemap(::open(fmt::format("/proc/{}/pagemap", t.pid()).c_str(), O_RDONLY | O_CLOEXEC));
     for (const auto& m : maps)

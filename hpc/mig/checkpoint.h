@@ -24,10 +24,11 @@ struct CheckpointStats {
     uint64_t injected_calls = 0;
     // What the process continues with if it stays here: its registers with an interrupted
     // system call made restartable (see resumable_registers).
-    user_regs_struct resume_regs{};
+    arch::Regs resume_regs{};
 };
 
-// Why `pid` cannot move, or "" when it can (threads, shared mappings).
+// Why `pid` cannot move, or "" when it can (threads, shared mappings, a program of another
+// architecture than the one we are built for: "arch").
 std::string cantmove_reason(pid_t pid);
 
 // Reads everything restore needs. Leaves the process stopped; resume it with

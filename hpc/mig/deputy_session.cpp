@@ -6,6 +6,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include <array>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -84,7 +85,7 @@ MigrationFigures DeputySession::migrate_out(const Target& t) {
     open_link(t, req);
     auto frozen_at = Clock::now();
     husk_.emplace(Tracee::seize(pid_));
-    std::optional<user_regs_struct> resume;
+    std::optional<arch::Regs> resume;
     try {
         ImageWriter out(link_->fd());
         CheckpointStats cst = checkpoint(*husk_, out);
@@ -140,10 +141,9 @@ namespace {
 void park_new_husk(pid_t child, uint64_t syscall_site) {
     Tracee c = Tracee::adopt_forked(child);
     c.set_signal_mask(~0ULL);
-    user_regs_struct r = c.registers();
-    r.rip = syscall_site;
-    r.rax = SYS_pause;
-    r.orig_rax = uint64_t(-1);
+    arch::Regs r = c.registers();
+    arch::set_ip(r, syscall_site);
+    arch::set_call(r, SYS_pause, std::array<uint64_t, 6>{});
     c.detach_with(r);
 }
 

@@ -77,6 +77,31 @@ std::optional<FileIdentity> identify_file(const std::string& open_path, const st
     return id;
 }
 
+namespace {
+
+// PT_INTERP of an ELF file of either class (x86_64 programs are ELF64, i386 ones ELF32).
+template <class Ehdr, class Phdr>
+std::optional<std::string> elf_interpreter(std::span<const uint8_t> head) {
+    if (head.size() < sizeof(Ehdr)) return std::nullopt;
+    Ehdr eh;
+    std::memcpy(&eh, head.data(), sizeof eh);
+    if (eh.e_phentsize < sizeof(Phdr)) return std::nullopt;
+    for (unsigned i = 0; i < eh.e_phnum; ++i) {
+        uint64_t at = uint64_t(eh.e_phoff) + uint64_t(i) * eh.e_phentsize;
+        if (at + sizeof(Phdr) > head.size()) return std::nullopt;
+        Phdr ph;
+        std::memcpy(&ph, head.data() + at, sizeof ph);
+        if (ph.p_type != PT_INTERP) continue;
+        if (ph.p_filesz == 0 || ph.p_filesz > 4096 || uint64_t(ph.p_offset) + ph.p_filesz > head.size())
+            return std::nullopt;
+        const char* s = reinterpret_cast<const char*>(head.data() + ph.p_offset);
+        return std::string(s, strnlen(s, ph.p_filesz));
+    }
+    return "";
+}
+
+}  // namespace
+
 std::optional<std::string> interpreter_of(std::span<const uint8_t> head) {
     if (head.size() >= 2 && head[0] == '#' && head[1] == '!') {
         size_t i = 2;
@@ -86,21 +111,10 @@ std::optional<std::string> interpreter_of(std::span<const uint8_t> head) {
         return std::string(head.begin() + long(start), head.begin() + long(i));
     }
     if (head.size() < SELFMAG || std::memcmp(head.data(), ELFMAG, SELFMAG) != 0) return "";   // the kernel's other formats
-    if (head.size() < sizeof(Elf64_Ehdr) || head[EI_CLASS] != ELFCLASS64) return std::nullopt;
-    Elf64_Ehdr eh;
-    std::memcpy(&eh, head.data(), sizeof eh);
-    if (eh.e_phentsize < sizeof(Elf64_Phdr)) return std::nullopt;
-    for (unsigned i = 0; i < eh.e_phnum; ++i) {
-        uint64_t at = eh.e_phoff + uint64_t(i) * eh.e_phentsize;
-        if (at + sizeof(Elf64_Phdr) > head.size()) return std::nullopt;
-        Elf64_Phdr ph;
-        std::memcpy(&ph, head.data() + at, sizeof ph);
-        if (ph.p_type != PT_INTERP) continue;
-        if (ph.p_filesz == 0 || ph.p_filesz > 4096 || ph.p_offset + ph.p_filesz > head.size()) return std::nullopt;
-        const char* s = reinterpret_cast<const char*>(head.data() + ph.p_offset);
-        return std::string(s, strnlen(s, ph.p_filesz));
-    }
-    return "";
+    if (head.size() <= EI_CLASS) return std::nullopt;
+    if (head[EI_CLASS] == ELFCLASS64) return elf_interpreter<Elf64_Ehdr, Elf64_Phdr>(head);
+    if (head[EI_CLASS] == ELFCLASS32) return elf_interpreter<Elf32_Ehdr, Elf32_Phdr>(head);
+    return std::nullopt;
 }
 
 bool changes_privileges(const std::string& path) {

@@ -6,6 +6,8 @@
 #include "proc_maps.h"
 
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <signal.h>
@@ -16,7 +18,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <climits>
 #include <cstring>
 #include <filesystem>
@@ -57,16 +61,23 @@ void ProcessMemory::write(uint64_t addr, const std::vector<uint8_t>& data) {
 
 constexpr uint32_t kKernelTermios = 36;   // the kernel's struct termios (TCGETS), not glibc's
 
+namespace {
+
+// The row is one of these calls (by name: the numbers, and which of them exist, differ
+// between architectures).
+bool is_call(const SyscallInfo& row, std::initializer_list<std::string_view> names) {
+    return std::find(names.begin(), names.end(), std::string_view(row.name)) != names.end();
+}
+
+}  // namespace
+
 ArgSpec special_arg(const SyscallInfo& row, const uint64_t args[6]) {
     // pselect6's sigmask argument points to {sigset pointer, size}: only "none" (what
     // glibc's select passes) can travel for now.
-    if (row.nr == SYS_pselect6) return args[5] == 0 ? ArgSpec{.kind = Arg::Value} : ArgSpec{};
-    if (row.nr == SYS_fcntl) {
-        switch (int(args[1])) {
-            case F_GETLK: case F_SETLK: case F_SETLKW: case F_OFD_GETLK: case F_OFD_SETLK: case F_OFD_SETLKW:
-                return {.kind = Arg::InOutFixed, .size = 32};   // struct flock
-            default: return {.kind = Arg::Value};               // flags, fds, owners: integers
-        }
+    if (is_call(row, {"pselect6", "pselect6_time64"})) return args[5] == 0 ? ArgSpec{.kind = Arg::Value} : ArgSpec{};
+    if (is_call(row, {"fcntl", "fcntl64"})) {
+        uint32_t lock = arch::flock_size(row.nr, args[1]);   // flags, fds, owners: integers
+        return lock ? ArgSpec{.kind = Arg::InOutFixed, .size = lock} : ArgSpec{.kind = Arg::Value};
     }
     if (row.nr == SYS_ioctl) {
         switch (args[1]) {
@@ -92,12 +103,12 @@ uint64_t gather_iov(uint64_t iov, uint64_t count, bool sending, const ProcessMem
                     std::vector<uint8_t>& data, int too_many) {
     constexpr uint64_t kIovMax = 1024, kMaxBytes = 64ull << 20;
     if (count > kIovMax) throw std::system_error(too_many, std::generic_category());
-    auto raw = count ? mem.read(iov, count * 16) : std::vector<uint8_t>{};
+    auto raw = count ? mem.read(iov, count * sizeof(iovec)) : std::vector<uint8_t>{};
     uint64_t total = 0;
     for (uint64_t k = 0; k < count; ++k) {
-        uint64_t base, len;
-        std::memcpy(&base, raw.data() + 16 * k, 8);
-        std::memcpy(&len, raw.data() + 16 * k + 8, 8);
+        iovec piece;   // the process's layout is ours
+        std::memcpy(&piece, raw.data() + sizeof(iovec) * k, sizeof piece);
+        uint64_t base = uintptr_t(piece.iov_base), len = piece.iov_len;
         if (len > kMaxBytes || total + len > kMaxBytes) throw std::system_error(EINVAL, std::generic_category());
         total += len;
         if (!len) continue;
@@ -129,16 +140,13 @@ ForwardedCall gather_vectored(const SyscallInfo& row, const uint64_t args[6], co
 // process's msghdr), its flags come back zero. With control data (passing fds,
 // credentials) they cannot travel yet: the process makes them at home.
 ForwardedCall gather_message(const SyscallInfo& row, const uint64_t args[6], const ProcessMemory& mem) {
-    constexpr uint64_t kOffNameLen = 8, kOffControlLen = 40, kOffFlags = 48;
-    auto raw = mem.read(args[1], 56);
-    uint64_t name, iov, iovlen, control, controllen;
-    uint32_t namelen;
-    std::memcpy(&name, raw.data(), 8);
-    std::memcpy(&namelen, raw.data() + kOffNameLen, 4);
-    std::memcpy(&iov, raw.data() + 16, 8);
-    std::memcpy(&iovlen, raw.data() + 24, 8);
-    std::memcpy(&control, raw.data() + 32, 8);
-    std::memcpy(&controllen, raw.data() + kOffControlLen, 8);
+    constexpr uint64_t kOffNameLen = offsetof(msghdr, msg_namelen), kOffFlags = offsetof(msghdr, msg_flags);
+    auto raw = mem.read(args[1], sizeof(msghdr));
+    msghdr m;   // the process's layout is ours
+    std::memcpy(&m, raw.data(), sizeof m);
+    uint64_t name = uintptr_t(m.msg_name), iov = uintptr_t(m.msg_iov), iovlen = m.msg_iovlen,
+             control = uintptr_t(m.msg_control), controllen = m.msg_controllen;
+    uint32_t namelen = m.msg_namelen;
     bool sending = row.nr == SYS_sendmsg;
     if (control && controllen)
         throw std::invalid_argument(fmt::format("{} with control data (fd passing) cannot be forwarded", row.name));
@@ -185,9 +193,26 @@ void clamp_address_out(const SyscallInfo& row, ForwardedCall& call) {
     }
 }
 
+// socketcall(call, args): the direct call it stands for, its arguments read from the
+// process; it travels (and is executed at home) as that call.
+ForwardedCall gather_socketcall(const uint64_t args[6], const ProcessMemory& mem) {
+    auto target = arch::socketcall_target(args[0]);
+    auto row = target ? find_syscall(target->nr) : std::nullopt;
+    if (!row) throw std::invalid_argument(fmt::format("socketcall {} cannot be forwarded", args[0]));
+    auto raw = mem.read(args[1], size_t(target->nargs) * sizeof(unsigned long));
+    uint64_t direct[6] = {};
+    for (int i = 0; i < target->nargs; ++i) {
+        unsigned long word;
+        std::memcpy(&word, raw.data() + size_t(i) * sizeof word, sizeof word);
+        direct[i] = word;
+    }
+    return gather(*row, direct, mem);
+}
+
 }  // namespace
 
 ForwardedCall gather(const SyscallInfo& row, const uint64_t args[6], const ProcessMemory& mem) {
+    if (row.nr == arch::kSysSocketcall) return gather_socketcall(args, mem);
     if (row.nr == SYS_readv || row.nr == SYS_writev) return gather_vectored(row, args, mem);
     if (row.nr == SYS_sendmsg || row.nr == SYS_recvmsg) return gather_message(row, args, mem);
     ForwardedCall call;
@@ -290,8 +315,8 @@ void Deputy::forget_fds(const SyscallInfo& row, const ForwardedCall& call, long 
 
 std::optional<ForwardedResult> Deputy::try_fast(const SyscallInfo& row, const ForwardedCall& call) {
     bool hot = row.nr == SYS_read || row.nr == SYS_write || row.nr == SYS_pread64 || row.nr == SYS_pwrite64 ||
-               row.nr == SYS_lseek || row.nr == SYS_fstat;
-    if (!hot || int64_t(call.args[0]) < 0) return std::nullopt;
+               row.nr == SYS_lseek || row.nr == arch::kSysFstat;
+    if (!hot || int(call.args[0]) < 0) return std::nullopt;
     int fd = fd_copy(int(call.args[0]));
     if (fd < 0 || would_block(row.nr, fd, call)) return std::nullopt;
     ForwardedResult res;
@@ -302,7 +327,7 @@ std::optional<ForwardedResult> Deputy::try_fast(const SyscallInfo& row, const Fo
         case SYS_pread64: {
             out.resize(call.out_size.count(1) ? call.out_size.at(1) : 0);
             res.ret = result(row.nr == SYS_read ? ::read(fd, out.data(), out.size())
-                                                : ::pread(fd, out.data(), out.size(), off_t(call.args[3])));
+                                                : ::pread(fd, out.data(), out.size(), off_t(arch::file_pos(call.args, 3))));
             out.resize(size_t(std::max(res.ret, 0L)));
             if (call.args[1]) res.out[1] = std::move(out);
             break;
@@ -312,11 +337,11 @@ std::optional<ForwardedResult> Deputy::try_fast(const SyscallInfo& row, const Fo
             static const std::vector<uint8_t> none;
             const auto& in = call.in.count(1) ? call.in.at(1) : none;
             res.ret = result(row.nr == SYS_write ? ::write(fd, in.data(), in.size())
-                                                 : ::pwrite(fd, in.data(), in.size(), off_t(call.args[3])));
+                                                 : ::pwrite(fd, in.data(), in.size(), off_t(arch::file_pos(call.args, 3))));
             break;
         }
-        case SYS_lseek: res.ret = result(::lseek(fd, off_t(call.args[1]), int(call.args[2]))); break;
-        case SYS_fstat: {
+        case SYS_lseek: res.ret = result(::lseek(fd, off_t(long(call.args[1])), int(call.args[2]))); break;
+        case arch::kSysFstat: {
             struct stat st {};
             res.ret = result(::fstat(fd, &st));
             if (res.ret == 0 && call.args[1]) res.out[1].assign(reinterpret_cast<uint8_t*>(&st), reinterpret_cast<uint8_t*>(&st) + sizeof st);
@@ -331,8 +356,8 @@ uint64_t Deputy::scratch(size_t bytes) {
     size_t want = std::max<size_t>(1 << 20, (bytes + 0xfff) & ~size_t(0xfff));
     if (want > scratch_size_) {
         if (scratch_) husk_.inject(SYS_munmap, scratch_, scratch_size_);
-        scratch_ = uint64_t(husk_.inject_checked("mmap deputy scratch", SYS_mmap, 0, want, PROT_READ | PROT_WRITE,
-                                                 MAP_PRIVATE | MAP_ANONYMOUS, uint64_t(-1), 0));
+        scratch_ = address_result(husk_.inject_checked("mmap deputy scratch", arch::kSysMmap, 0, want,
+                                                       PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, uint64_t(-1), 0));
         scratch_size_ = want;
     }
     return scratch_;
@@ -366,18 +391,18 @@ std::optional<ForwardedResult> Deputy::try_identity(const SyscallInfo& row, cons
             res.ret = row.nr == SYS_getppid ? ppid : row.nr == SYS_getsid ? sid : pgrp;
             return res;
         }
-        case SYS_getuid:
-        case SYS_geteuid:
-        case SYS_getgid:
-        case SYS_getegid: {
+        case arch::kSysGetuid:
+        case arch::kSysGeteuid:
+        case arch::kSysGetgid:
+        case arch::kSysGetegid: {
             std::string status = husk_proc("status", status_fd_);
-            bool uid = row.nr == SYS_getuid || row.nr == SYS_geteuid;
+            bool uid = row.nr == arch::kSysGetuid || row.nr == arch::kSysGeteuid;
             auto at = status.find(uid ? "\nUid:" : "\nGid:");
             if (at == std::string::npos) return std::nullopt;
             std::istringstream f(status.substr(at + 5));
             long real, effective;
             if (!(f >> real >> effective)) return std::nullopt;
-            res.ret = row.nr == SYS_getuid || row.nr == SYS_getgid ? real : effective;
+            res.ret = row.nr == arch::kSysGetuid || row.nr == arch::kSysGetgid ? real : effective;
             return res;
         }
         default: return std::nullopt;

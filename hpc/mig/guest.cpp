@@ -113,7 +113,7 @@ public:
         }
         file.reset();
         Tracee& t = *traced;
-        if (long(st.resume_regs.rax) != nr) {
+        if (arch::result(st.resume_regs) != nr) {
             // A signal came first and its handler is about to run: the process makes the
             // call again afterwards.
             ::unlink(path.c_str());
@@ -127,7 +127,7 @@ public:
         } catch (const LinkClosed&) {
             gone_ = true;   // the process is killed at the next look home
         }
-        user_regs_struct regs = st.resume_regs;
+        arch::Regs regs = st.resume_regs;
         if (child == -ENOSYS) {
             ::unlink(path.c_str());
             forks_here_ = false;
@@ -135,12 +135,12 @@ public:
             return true;
         }
         if (child < 0) ::unlink(path.c_str());
-        else if (nr == SYS_clone && (args[0] & CLONE_PARENT_SETTID)) {
+        else if (auto c = arch::clone_args(args); nr == SYS_clone && (c.flags & CLONE_PARENT_SETTID)) {
             auto tid = uint32_t(child);
-            t.write_memory(args[2], {reinterpret_cast<const uint8_t*>(&tid), sizeof tid});
+            t.write_memory(c.parent_tid, {reinterpret_cast<const uint8_t*>(&tid), sizeof tid});
         }
-        regs.rip += 2;   // past the call, which returns the child's PID at home
-        regs.rax = uint64_t(child);
+        arch::set_ip(regs, arch::ip(regs) + arch::kSyscallInsnSize);   // past the call, which returns the child's PID at home
+        arch::set_result(regs, long(child));
         t.detach_with(regs);
         return true;
     }
@@ -239,9 +239,9 @@ private:
     static std::string command_line(const ProcessMemory& mem, uint64_t argv) {
         std::string line;
         for (int i = 0; argv && i < 256 && line.size() < 4096; ++i) {
-            auto raw = mem.read(argv + uint64_t(i) * 8, 8);
-            uint64_t at = 0;
-            std::memcpy(&at, raw.data(), 8);
+            auto raw = mem.read(argv + uint64_t(i) * sizeof(unsigned long), sizeof(unsigned long));
+            unsigned long at = 0;   // a pointer of the process, whose layout is ours
+            std::memcpy(&at, raw.data(), sizeof at);
             if (!at) break;
             std::string arg = mem.read_string(at, 4096);
             if (!arg.empty() && arg.back() == '\0') arg.pop_back();

@@ -15,14 +15,14 @@ namespace omx::mig {
 
 namespace {
 
-void put_regs(ByteWriter& w, const user_regs_struct& r) {
+void put_regs(ByteWriter& w, const arch::Regs& r) {
     w.u32(sizeof r);
     w.bytes({reinterpret_cast<const uint8_t*>(&r), sizeof r});
 }
 
-user_regs_struct get_regs(ByteReader& r) {
-    if (r.u32() != sizeof(user_regs_struct)) throw WireError("register set of another size");
-    user_regs_struct regs;
+arch::Regs get_regs(ByteReader& r) {
+    if (r.u32() != sizeof(arch::Regs)) throw WireError("register set of another size");
+    arch::Regs regs;
     auto b = r.bytes(sizeof regs);
     std::memcpy(&regs, b.data(), sizeof regs);
     return regs;
@@ -60,7 +60,7 @@ std::vector<Region> get_regions(ByteReader& r) {
         g.end = r.u64();
         g.prot = int(r.u32());
         g.name = r.str16();
-        if (g.end <= g.start || (g.start & 0xfff) || (g.end & 0xfff) || g.end > 0x800000000000ULL)
+        if (g.end <= g.start || (g.start & 0xfff) || (g.end & 0xfff) || g.end > arch::kUserTop)
             throw WireError(fmt::format("bad region {:#x}-{:#x} in image", g.start, g.end));
         if (g.prot & ~7) throw WireError("bad protection in image");
         out.push_back(std::move(g));
@@ -70,9 +70,27 @@ std::vector<Region> get_regions(ByteReader& r) {
 
 }  // namespace
 
+static_assert(sizeof(KernelSigactionRaw::mask) == 8, "the kernel's sigset_t of rt_sigaction is 64 signals");
+
+KernelSigaction from_kernel(const KernelSigactionRaw& k) {
+    uint64_t mask = 0;
+    std::memcpy(&mask, k.mask, sizeof mask);   // little-endian words: the 64 signals in order
+    return {k.handler, k.flags, k.restorer, mask};
+}
+
+KernelSigactionRaw to_kernel(const KernelSigaction& a) {
+    KernelSigactionRaw k{};
+    k.handler = (unsigned long)a.handler;
+    k.flags = (unsigned long)a.flags;
+    k.restorer = (unsigned long)a.restorer;
+    std::memcpy(k.mask, &a.mask, sizeof k.mask);
+    return k;
+}
+
 std::vector<uint8_t> encode_header(const ImageHeader& h) {
     ByteWriter w;
     w.bytes({reinterpret_cast<const uint8_t*>(kImageMagic), sizeof kImageMagic});
+    w.u32(uint32_t(h.arch));
     w.str16(h.kernel_release);
     w.u64(h.xcr0);
     return w.data();
@@ -84,6 +102,7 @@ ImageHeader decode_header(std::span<const uint8_t> b) {
     if (std::memcmp(magic.data(), kImageMagic, sizeof kImageMagic) != 0)
         throw WireError("not an openMosix process image (bad magic)");
     ImageHeader h;
+    h.arch = arch::Id(r.u32());
     h.kernel_release = r.str16();
     h.xcr0 = r.u64();
     r.expect_end();
@@ -94,6 +113,7 @@ std::vector<uint8_t> encode_state(const ProcessState& s) {
     ByteWriter w;
     put_regs(w, s.regs);
     put_blob(w, s.xstate);
+    put_blob(w, s.tls);
     w.u64(s.sigmask);
     for (const auto& a : s.actions) {
         w.u64(a.handler);
@@ -127,6 +147,7 @@ ProcessState decode_state(std::span<const uint8_t> b) {
     ProcessState s;
     s.regs = get_regs(r);
     s.xstate = get_blob(r, 16384);
+    s.tls = get_blob(r, 256);
     s.sigmask = r.u64();
     for (auto& a : s.actions) {
         a.handler = r.u64();

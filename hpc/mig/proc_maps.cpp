@@ -1,5 +1,7 @@
 #include "proc_maps.h"
 
+#include "arch/arch.h"
+
 #include <fmt/format.h>
 #include <sys/mman.h>
 
@@ -83,7 +85,7 @@ uint64_t find_hole(const std::vector<std::vector<Mapping>*>& layouts, uint64_t s
     for (auto* l : layouts)
         for (const auto& m : *l) used.emplace_back(m.start, m.end);
     std::sort(used.begin(), used.end());
-    constexpr uint64_t kTop = 0x7ffffffff000ULL;
+    constexpr uint64_t kTop = arch::kUserTop;
     uint64_t candidate = (from + 0xfff) & ~0xfffULL;
     for (const auto& [s, e] : used) {
         if (e <= candidate) continue;

@@ -114,9 +114,11 @@ ExecOutcome run_exec_watched(pid_t pid, int listener, uint64_t id) {
 bool forkable_call(long nr, const uint64_t* args) {
     if (nr == SYS_fork || nr == SYS_vfork) return true;
     if (nr != SYS_clone) return false;
+    // A new TLS is copyable where it is a register value (x86_64's fs_base), not where it
+    // is a descriptor in the process's memory for the GDT (i386).
     constexpr uint64_t kCopyable = CSIGNAL | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | CLONE_PARENT_SETTID |
-                                   CLONE_SETTLS | CLONE_UNTRACED;
-    return (args[0] & ~kCopyable) == 0;
+                                   (arch::kCloneTlsInRegisters ? uint64_t(CLONE_SETTLS) : 0) | CLONE_UNTRACED;
+    return (arch::clone_args(args).flags & ~kCopyable) == 0;
 }
 
 int fork_exit_signal(long nr, const uint64_t* args) { return nr == SYS_clone ? int(args[0] & CSIGNAL) : SIGCHLD; }
@@ -232,7 +234,7 @@ Supervised supervise(pid_t remote, int listener, Home& home, SuperviseStats* sta
             mem = std::move(*reopened);
             continue;
         }
-        if (req.data.nr == SYS_mmap && home.map_file(listener, req.id, args)) {
+        if (req.data.nr == arch::kSysMmap && home.map_file(listener, req.id, args)) {
             ++st.mapped;
             continue;
         }

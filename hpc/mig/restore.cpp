@@ -5,7 +5,6 @@
 #include <linux/seccomp.h>
 #include <fmt/format.h>
 #include <signal.h>
-#include <asm/prctl.h>
 #include <elf.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -87,9 +86,10 @@ public:
         auto stub = read_maps(t_.pid());
         t_.set_syscall_site(find_syscall_in_vdso(t_));
         trampoline_ = find_hole({&stub, &image_}, kPage, 0x10000000);
-        t_.inject_checked("mmap trampoline", SYS_mmap, trampoline_, kPage, PROT_READ | PROT_WRITE | PROT_EXEC,
+        t_.inject_checked("mmap trampoline", arch::kSysMmap, trampoline_, kPage, PROT_READ | PROT_WRITE | PROT_EXEC,
                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, uint64_t(-1), 0);
-        const uint8_t code[] = {0x0f, 0x05, 0xcc, 0xcc};   // syscall; int3
+        std::vector<uint8_t> code(arch::syscall_insn().begin(), arch::syscall_insn().end());
+        code.insert(code.end(), {0xcc, 0xcc});   // the system call, then int3 int3
         t_.write_memory(trampoline_, code);
         t_.set_syscall_site(trampoline_);
         for (const auto& m : stub)
@@ -97,9 +97,9 @@ public:
         move_kernel_mappings(stub);
         for (const auto& g : s_.regions) {
             int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | (g.growsdown() ? MAP_GROWSDOWN : 0);
-            long at = t_.inject_checked("mmap region", SYS_mmap, g.start, g.end - g.start, uint64_t(g.prot),
+            long at = t_.inject_checked("mmap region", arch::kSysMmap, g.start, g.end - g.start, uint64_t(g.prot),
                                         uint64_t(flags), uint64_t(-1), 0);
-            if (uint64_t(at) != g.start) throw std::runtime_error(fmt::format("region {:#x} landed elsewhere", g.start));
+            if (address_result(at) != g.start) throw std::runtime_error(fmt::format("region {:#x} landed elsewhere", g.start));
         }
     }
 
@@ -141,23 +141,23 @@ public:
         if (s_.robust_list)
             t_.inject_checked("set_robust_list", SYS_set_robust_list, s_.robust_list, s_.robust_list_len);
         if (s_.altstack_sp && !(s_.altstack_flags & SS_DISABLE)) {
-            uint64_t ss[3] = {s_.altstack_sp, uint64_t(uint32_t(s_.altstack_flags & ~SS_ONSTACK)), s_.altstack_size};
-            t_.write_memory(trampoline_ + kOffAltstack, {reinterpret_cast<const uint8_t*>(ss), sizeof ss});
+            stack_t ss{};
+            ss.ss_sp = reinterpret_cast<void*>(uintptr_t(s_.altstack_sp));
+            ss.ss_flags = s_.altstack_flags & ~SS_ONSTACK;
+            ss.ss_size = size_t(s_.altstack_size);
+            t_.write_memory(trampoline_ + kOffAltstack, {reinterpret_cast<const uint8_t*>(&ss), sizeof ss});
             t_.inject_checked("sigaltstack", SYS_sigaltstack, trampoline_ + kOffAltstack, 0);
         }
         for (int sig = 1; sig <= 64; ++sig) {
             const auto& a = s_.actions[sig - 1];
             if (sig == SIGKILL || sig == SIGSTOP || (a.is_default() && !existing_)) continue;
-            uint64_t act[4] = {a.handler, a.flags, a.restorer, a.mask};
-            t_.write_memory(trampoline_ + kOffAction, {reinterpret_cast<const uint8_t*>(act), sizeof act});
+            KernelSigactionRaw act = to_kernel(a);
+            t_.write_memory(trampoline_ + kOffAction, {reinterpret_cast<const uint8_t*>(&act), sizeof act});
             t_.inject(SYS_rt_sigaction, uint64_t(sig), trampoline_ + kOffAction, 0, 8);
         }
         if (s_.rseq.address)
             t_.inject_checked("rseq registration", SYS_rseq, s_.rseq.address, s_.rseq.size, 0, s_.rseq.signature);
-        // User-Mode Linux takes the TLS bases only from arch_prctl, not from the registers
-        // ptrace sets: set them as the process itself did (harmless where ptrace would do).
-        if (s_.regs.fs_base) t_.inject_checked("arch_prctl(ARCH_SET_FS)", SYS_arch_prctl, ARCH_SET_FS, s_.regs.fs_base);
-        if (s_.regs.gs_base) t_.inject_checked("arch_prctl(ARCH_SET_GS)", SYS_arch_prctl, ARCH_SET_GS, s_.regs.gs_base);
+        arch::restore_tls(t_, s_.regs, s_.tls);
         t_.set_signal_mask(s_.sigmask);
         t_.set_xstate(s_.xstate);
     }
@@ -198,11 +198,9 @@ public:
         size_t bytes = prog.size() * sizeof(sock_filter);
         if (kOffFilter + bytes > kPage) throw std::runtime_error("seccomp filter larger than the trampoline page");
         t_.write_memory(trampoline_ + kOffFilter, {reinterpret_cast<const uint8_t*>(prog.data()), bytes});
-        struct {
-            uint16_t len;
-            uint16_t pad[3];
-            uint64_t filter;
-        } fprog{uint16_t(prog.size()), {}, trampoline_ + kOffFilter};
+        sock_fprog fprog{};   // the process's own layout: it is ours
+        fprog.len = uint16_t(prog.size());
+        fprog.filter = reinterpret_cast<sock_filter*>(uintptr_t(trampoline_ + kOffFilter));
         t_.write_memory(trampoline_ + kOffFprog, {reinterpret_cast<const uint8_t*>(&fprog), sizeof fprog});
         t_.inject_checked("prctl(PR_SET_NO_NEW_PRIVS)", SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
         long fd = t_.inject_checked("seccomp filter", SYS_seccomp, SECCOMP_SET_MODE_FILTER,
@@ -234,7 +232,7 @@ private:
             if (ours == stub.end() || ours->size() != want.end - want.start)
                 throw std::runtime_error(fmt::format(
                     "the image comes from a kernel with another {} layout: this node cannot run it", want.name));
-            uint64_t tmp = find_hole({&taken}, ours->size(), 0x200000000ULL);
+            uint64_t tmp = find_hole({&taken}, ours->size(), arch::kParkFrom);
             taken.push_back(Mapping::range(tmp, tmp + ours->size()));
             t_.inject_checked("mremap kernel mapping", SYS_mremap, ours->start, ours->size(), ours->size(),
                               MREMAP_MAYMOVE | MREMAP_FIXED, tmp);
@@ -262,22 +260,34 @@ private:
 
 }  // namespace
 
-size_t vdso_image_size(std::span<const uint8_t> page) {
-    Elf64_Ehdr eh;
+namespace {
+
+// The vDSO of either ELF class: x86_64's is ELF64, i386's ELF32.
+template <class Ehdr, class Phdr, class Shdr>
+size_t elf_image_size(std::span<const uint8_t> page, unsigned char elf_class) {
+    Ehdr eh;
     if (page.size() < sizeof eh) return page.size();
     std::memcpy(&eh, page.data(), sizeof eh);
-    if (std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
-        eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_shentsize != sizeof(Elf64_Shdr))
+    if (std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != elf_class ||
+        eh.e_phentsize != sizeof(Phdr) || eh.e_shentsize != sizeof(Shdr))
         return page.size();
-    uint64_t end = eh.e_shoff + uint64_t(eh.e_shnum) * sizeof(Elf64_Shdr);
+    uint64_t end = uint64_t(eh.e_shoff) + uint64_t(eh.e_shnum) * sizeof(Shdr);
     for (unsigned i = 0; i < eh.e_phnum; ++i) {
-        Elf64_Phdr ph;
-        uint64_t at = eh.e_phoff + uint64_t(i) * sizeof ph;
+        Phdr ph;
+        uint64_t at = uint64_t(eh.e_phoff) + uint64_t(i) * sizeof ph;
         if (at + sizeof ph > page.size()) return page.size();
         std::memcpy(&ph, page.data() + at, sizeof ph);
-        end = std::max<uint64_t>(end, ph.p_offset + ph.p_filesz);
+        end = std::max<uint64_t>(end, uint64_t(ph.p_offset) + ph.p_filesz);
     }
     return end <= page.size() ? size_t(end) : page.size();
+}
+
+}  // namespace
+
+size_t vdso_image_size(std::span<const uint8_t> page) {
+    if (page.size() > EI_CLASS && page[EI_CLASS] == ELFCLASS32)
+        return elf_image_size<Elf32_Ehdr, Elf32_Phdr, Elf32_Shdr>(page, ELFCLASS32);
+    return elf_image_size<Elf64_Ehdr, Elf64_Phdr, Elf64_Shdr>(page, ELFCLASS64);
 }
 
 std::string default_restorer_path() {
@@ -290,10 +300,7 @@ ProcessState read_header_and_state(ImageReader& in) {
     Frame type;
     std::vector<uint8_t> payload;
     if (!in.next(type, payload) || type != Frame::Header) throw WireError("image does not start with a header");
-    ImageHeader h = decode_header(payload);
-    if (h.xcr0 & ~cpu_xcr0())
-        throw std::runtime_error(fmt::format("this CPU lacks FPU/vector features the image uses (XCR0 {:#x} vs {:#x})",
-                                             h.xcr0, cpu_xcr0()));
+    check_image_fits_here(decode_header(payload));
     if (!in.next(type, payload) || type != Frame::State) throw WireError("image has no process state");
     return decode_state(payload);
 }
@@ -320,25 +327,37 @@ void rebuild(Rebuild& r, ImageReader& in, RestoreStats& st, const RestoreOptions
 // and arguments in place. The child returns 0 from the call, with what clone's flags ask.
 uint64_t make_fork_child(ProcessState& s) {
     auto& r = s.regs;
-    long nr = long(r.rax);
+    long nr = arch::result(r);   // resumable: the call's number is back in place
     if (nr != SYS_fork && nr != SYS_vfork && nr != SYS_clone)
         throw std::runtime_error("the image is not of a process in fork, vfork or clone");
     uint64_t settid_at = 0;
     s.clear_child_tid = 0;
     if (nr == SYS_clone) {
-        uint64_t flags = r.rdi;
-        if (r.rsi) r.rsp = r.rsi;
-        if (flags & CLONE_SETTLS) r.fs_base = r.r8;
-        if (flags & CLONE_CHILD_SETTID) settid_at = r.r10;
-        if (flags & CLONE_CHILD_CLEARTID) s.clear_child_tid = r.r10;
+        uint64_t raw[6];
+        for (int i = 0; i < 6; ++i) raw[i] = arch::syscall_arg(r, i);
+        arch::CloneArgs c = arch::clone_args(raw);
+        if (c.stack) arch::set_sp(r, c.stack);
+        if (!arch::set_clone_child_tls(r, c))
+            throw std::runtime_error(fmt::format("a clone with a TLS descriptor cannot be copied on {}", arch::name(arch::kNative)));
+        if (c.flags & CLONE_CHILD_SETTID) settid_at = c.child_tid;
+        if (c.flags & CLONE_CHILD_CLEARTID) s.clear_child_tid = c.child_tid;
     }
     s.robust_list = s.robust_list_len = 0;   // as the kernel leaves a new child
-    r.rip += 2;
-    r.rax = 0;
+    arch::set_ip(r, arch::ip(r) + arch::kSyscallInsnSize);
+    arch::set_result(r, 0);
     return settid_at;
 }
 
 }  // namespace
+
+void check_image_fits_here(const ImageHeader& h) {
+    if (h.arch != arch::kNative)
+        throw std::runtime_error(fmt::format("the image is of an {} process and this node runs {} ones: it cannot restore it",
+                                             arch::name(h.arch), arch::name(arch::kNative)));
+    if (h.xcr0 & ~cpu_xcr0())
+        throw std::runtime_error(fmt::format("this CPU lacks FPU/vector features the image uses (XCR0 {:#x} vs {:#x})",
+                                             h.xcr0, cpu_xcr0()));
+}
 
 pid_t restore(ImageReader& in, const std::string& restorer_path, RestoreStats* stats, const RestoreOptions& opt) {
     RestoreStats st;

@@ -41,6 +41,10 @@ pid_t restore(ImageReader& in, const std::string& restorer_path, RestoreStats* s
 // keeps it as a husk.
 void restore_into(Tracee& t, ImageReader& in, RestoreStats* stats = nullptr);
 
+// Throws, saying why, when this node cannot run a process of the image `h` describes:
+// another architecture, or a CPU without the FPU/vector features the image uses.
+void check_image_fits_here(const ImageHeader& h);
+
 // Where the restorer stub is installed next to the running executable.
 std::string default_restorer_path();
 

@@ -13,6 +13,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "arch/arch.h"
 #include "common/fd.h"
 #include "syscall_table.h"
 
@@ -34,6 +35,12 @@ void check(int rc, const std::string& what) {
 std::vector<sock_filter> migrated_process_filter() {
     Ctx ctx(seccomp_init(SCMP_ACT_NOTIFY));
     if (!ctx) throw std::runtime_error("libseccomp: cannot create a filter");
+    // The filter checks the architecture of every call (AUDIT_ARCH) before its number: the
+    // table's numbers are those of the architecture we are built for, which libseccomp's
+    // native one must be (a foreign call, int $0x80 from an x86_64 process, is killed).
+    if (seccomp_arch_native() != arch::kAuditArch)
+        throw std::runtime_error(fmt::format("libseccomp's native architecture {:#x} is not {}'s", seccomp_arch_native(),
+                                             arch::name(arch::kNative)));
     for (const auto& row : syscall_table()) {
         if (row.cls != SyscallClass::Local) continue;
         if (row.cond_arg < 0) {

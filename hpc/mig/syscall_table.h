@@ -1,9 +1,10 @@
 #pragma once
-// The one table of x86_64 system calls for a migrated process (DESIGN §4, gVisor's shape):
+// The one table of system calls for a migrated process (DESIGN §4, gVisor's shape), one
+// per architecture (arch/<arch>/syscall_table.cpp; the build's own is the one in use):
 // every call has a class — what the remote part does with it — and, for forwarded calls,
 // what its pointer arguments carry, so the deputy can copy buffers in and out of the husk.
-// The seccomp filter, the deputy and docs/syscalls.md are all made from this table; a
-// call that is not in it is brought home.
+// The seccomp filter, the deputy and docs/syscalls.md (docs/syscalls-i386.md) are all
+// made from this table; a call that is not in it is brought home.
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -59,7 +60,7 @@ std::span<const SyscallInfo> syscall_table();
 std::optional<SyscallInfo> find_syscall(long nr);
 SyscallClass classify(long nr);
 
-// docs/syscalls.md, generated from the table.
+// docs/syscalls.md (or the architecture's page, arch::kSyscallDoc), generated from the table.
 std::string syscalls_markdown();
 
 }  // namespace omx::mig

@@ -10,6 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -26,7 +28,6 @@ namespace omx::mig {
 namespace {
 
 constexpr long kERestartSys = 512, kERestartNoIntr = 513, kERestartNoHand = 514, kERestartBlock = 516;
-constexpr size_t kXstateMax = 16384;
 
 [[noreturn]] void fail(const std::string& what) {
     throw std::runtime_error(fmt::format("{}: {}", what, std::strerror(errno)));
@@ -46,15 +47,14 @@ bool is_restart_code(long ret) {
     return ret == -kERestartSys || ret == -kERestartNoIntr || ret == -kERestartNoHand || ret == -kERestartBlock;
 }
 
-user_regs_struct resumable_registers(const user_regs_struct& r) {
-    user_regs_struct out = r;
-    if (long(r.orig_rax) >= 0 && is_restart_code(long(r.rax))) {
+arch::Regs resumable_registers(const arch::Regs& r) {
+    arch::Regs out = r;
+    if (arch::orig_syscall(r) >= 0 && is_restart_code(arch::result(r))) {
         // ERESTART_RESTARTBLOCK's restart block stays in the old kernel: re-issue the
         // original call instead (a relative sleep then sleeps its full time again).
-        out.rax = r.orig_rax;
-        out.rip = r.rip - 2;
+        arch::rewind_to_call(out);
     }
-    out.orig_rax = uint64_t(-1);
+    arch::clear_orig(out);
     return out;
 }
 
@@ -120,7 +120,7 @@ pid_t Tracee::inject_fork(int exit_signal) {
         fail("PTRACE_SETOPTIONS");
     long child = -1;
     for (int attempt = 0; attempt < 100; ++attempt) {   // a signal for the husk cuts a fork short: again
-        child = inject(SYS_clone, uint64_t(exit_signal & 0xff), 0, 0, 0, 0);
+        child = inject(SYS_clone, uint64_t(exit_signal & 0xff), 0, 0, 0, 0);   // same order on both arches
         if (!is_restart_code(child)) break;
     }
     if (::ptrace(PTRACE_SETOPTIONS, pid_, nullptr, (void*)opts) != 0) fail("PTRACE_SETOPTIONS");
@@ -128,47 +128,20 @@ pid_t Tracee::inject_fork(int exit_signal) {
     return pid_t(child);
 }
 
-user_regs_struct Tracee::registers() const {
-    user_regs_struct r{};
+arch::Regs Tracee::registers() const {
+    arch::Regs r{};
     if (::ptrace(PTRACE_GETREGS, pid_, nullptr, &r) != 0) fail("PTRACE_GETREGS");
     return r;
 }
 
-void Tracee::set_registers(const user_regs_struct& r) {
+void Tracee::set_registers(const arch::Regs& r) {
     if (::ptrace(PTRACE_SETREGS, pid_, nullptr, &r) != 0) fail("PTRACE_SETREGS");
 }
 
-// Kernels without the XSAVE regset (User-Mode Linux has none) still give the FXSAVE area
-// (x87/SSE, 512 bytes): the image then carries only that. Restoring uses what the image
-// holds; a full XSAVE image on such a kernel keeps its FXSAVE part (AVX state is lost, which
-// can only happen when moving from a native node to a UML one).
-static bool no_xstate_regset(int err) { return err == EIO || err == EINVAL || err == ENODEV; }
+// The FPU state's format is the architecture's business (XSAVE, or FXSAVE without it).
+std::vector<uint8_t> Tracee::xstate() const { return arch::read_fpu(pid_); }
 
-std::vector<uint8_t> Tracee::xstate() const {
-    std::vector<uint8_t> buf(kXstateMax);
-    iovec iov{buf.data(), buf.size()};
-    if (::ptrace(PTRACE_GETREGSET, pid_, (void*)NT_X86_XSTATE, &iov) == 0) {
-        buf.resize(iov.iov_len);
-        return buf;
-    }
-    if (!no_xstate_regset(errno)) fail("PTRACE_GETREGSET NT_X86_XSTATE");
-    user_fpregs_struct fx{};
-    if (::ptrace(PTRACE_GETFPREGS, pid_, nullptr, &fx) != 0) fail("PTRACE_GETFPREGS");
-    buf.assign(reinterpret_cast<uint8_t*>(&fx), reinterpret_cast<uint8_t*>(&fx) + sizeof fx);
-    return buf;
-}
-
-void Tracee::set_xstate(const std::vector<uint8_t>& x) {
-    if (x.size() != sizeof(user_fpregs_struct)) {
-        std::vector<uint8_t> copy = x;
-        iovec iov{copy.data(), copy.size()};
-        if (::ptrace(PTRACE_SETREGSET, pid_, (void*)NT_X86_XSTATE, &iov) == 0) return;
-        if (!no_xstate_regset(errno) || x.size() < sizeof(user_fpregs_struct)) fail("PTRACE_SETREGSET NT_X86_XSTATE");
-    }
-    user_fpregs_struct fx{};
-    std::memcpy(&fx, x.data(), sizeof fx);
-    if (::ptrace(PTRACE_SETFPREGS, pid_, nullptr, &fx) != 0) fail("PTRACE_SETFPREGS");
-}
+void Tracee::set_xstate(const std::vector<uint8_t>& x) { arch::write_fpu(pid_, x); }
 
 uint64_t Tracee::signal_mask() const {
     uint64_t mask = 0;
@@ -210,18 +183,18 @@ uint64_t Tracee::read_u64(uint64_t addr) const {
     return v;
 }
 
+uint64_t Tracee::read_word(uint64_t addr) const {
+    unsigned long v = 0;
+    read_memory(addr, {reinterpret_cast<uint8_t*>(&v), sizeof v});
+    return v;
+}
+
 long Tracee::inject(long nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5, uint64_t a6) {
     if (!site_) throw std::logic_error("no syscall site to inject through");
-    user_regs_struct r = registers();
-    r.rip = site_;
-    r.rax = uint64_t(nr);
-    r.orig_rax = uint64_t(-1);   // no restart logic may touch our call
-    r.rdi = a1;
-    r.rsi = a2;
-    r.rdx = a3;
-    r.r10 = a4;
-    r.r8 = a5;
-    r.r9 = a6;
+    arch::Regs r = registers();
+    arch::set_ip(r, site_);
+    const uint64_t args[6] = {a1, a2, a3, a4, a5, a6};
+    arch::set_call(r, nr, args);   // orig = -1: no restart logic may touch our call
     set_registers(r);
     for (int stop = 0; stop < 2;) {   // syscall-entry stop, then syscall-exit stop
         if (::ptrace(PTRACE_SYSCALL, pid_, nullptr, nullptr) != 0) fail("PTRACE_SYSCALL");
@@ -236,7 +209,7 @@ long Tracee::inject(long nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
         }
     }
     ++injected_;
-    return long(registers().rax);
+    return arch::result(registers());
 }
 
 long Tracee::inject_checked(const char* what, long nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
@@ -252,10 +225,9 @@ bool Tracee::stop_with(int sig) {
     ::syscall(SYS_tgkill, pid_, pid_, sig);
     int deliver = 0;
     for (;;) {
-        user_regs_struct r = registers();
-        r.rip = site_;
-        r.rax = SYS_getppid;
-        r.orig_rax = uint64_t(-1);
+        arch::Regs r = registers();
+        arch::set_ip(r, site_);
+        arch::set_call(r, SYS_getppid, std::array<uint64_t, 6>{});
         set_registers(r);
         if (::ptrace(PTRACE_SYSCALL, pid_, nullptr, (void*)(long(deliver))) != 0) fail("PTRACE_SYSCALL");
         int status = wait_stop("stopping it");
@@ -278,7 +250,7 @@ void Tracee::kill_on_our_exit() {
         fail("PTRACE_SETOPTIONS");
 }
 
-void Tracee::detach_with(const user_regs_struct& regs) {
+void Tracee::detach_with(const arch::Regs& regs) {
     set_registers(regs);
     detach();
 }
@@ -304,8 +276,9 @@ uint64_t find_syscall_in_vdso(const Tracee& t) {
         if (!m.is("[vdso]")) continue;
         std::vector<uint8_t> code(m.size());
         t.read_memory(m.start, code);
-        for (size_t i = 0; i + 1 < code.size(); ++i)
-            if (code[i] == 0x0f && code[i + 1] == 0x05) return m.start + i;
+        auto insn = arch::syscall_insn();
+        auto at = std::search(code.begin(), code.end(), insn.begin(), insn.end());
+        if (at != code.end()) return m.start + uint64_t(at - code.begin());
         throw std::runtime_error("no syscall instruction in the vDSO");
     }
     throw std::runtime_error(fmt::format("process {} has no vDSO", t.pid()));

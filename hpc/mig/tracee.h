@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "arch/arch.h"
 #include "common/fd.h"
 
 namespace omx::mig {
@@ -22,13 +23,17 @@ struct RseqConfig {
 };
 
 // Registers of a stopped syscall with the kernel's restart convention undone: when the
-// process was interrupted inside a restartable call, rip is moved back to the syscall
-// instruction and rax holds the call number again, so resuming anywhere re-issues it.
-user_regs_struct resumable_registers(const user_regs_struct& stopped);
+// process was interrupted inside a restartable call, the ip is moved back to the syscall
+// instruction and rax/eax holds the call number again, so resuming anywhere re-issues it.
+arch::Regs resumable_registers(const arch::Regs& stopped);
 
 // The kernel's "interrupted, restart me" results (ERESTARTSYS..ERESTART_RESTARTBLOCK): a
 // signal cut the call short and the kernel would make it again or fail it with EINTR.
 bool is_restart_code(long ret);
+
+// The address an injected mmap or brk returned: results come back as the process's long,
+// so on i386 an address above 2 GiB is a negative number until made unsigned again.
+inline uint64_t address_result(long rc) { return uint64_t((unsigned long)rc); }
 
 class Tracee {
 public:
@@ -45,8 +50,8 @@ public:
 
     pid_t pid() const { return pid_; }
 
-    user_regs_struct registers() const;
-    void set_registers(const user_regs_struct& r);
+    arch::Regs registers() const;
+    void set_registers(const arch::Regs& r);
     std::vector<uint8_t> xstate() const;
     void set_xstate(const std::vector<uint8_t>& x);
     uint64_t signal_mask() const;
@@ -56,8 +61,9 @@ public:
     void read_memory(uint64_t addr, std::span<uint8_t> out) const;
     void write_memory(uint64_t addr, std::span<const uint8_t> data);
     uint64_t read_u64(uint64_t addr) const;
+    uint64_t read_word(uint64_t addr) const;   // an unsigned long of the process (a pointer)
 
-    // Where a `syscall` instruction is that injected calls go through.
+    // Where a system call instruction is that injected calls go through (arch::syscall_insn).
     void set_syscall_site(uint64_t addr) { site_ = addr; }
     uint64_t syscall_site() const { return site_; }
     // Runs one system call in the process; returns the raw result (-errno on failure).
@@ -84,7 +90,7 @@ public:
     // From now on the process dies if we do (a husk must never run on without its deputy).
     void kill_on_our_exit();
     // Lets the process go with `regs` and stops tracing it.
-    void detach_with(const user_regs_struct& regs);
+    void detach_with(const arch::Regs& regs);
     void detach();
     // Kills the process (it is stopped, so it dies at once) and reaps it if it is ours.
     void kill();
@@ -100,7 +106,7 @@ private:
     omx::UniqueFd mem_;
 };
 
-// Address of a `syscall` instruction (0f 05) inside the process's [vdso].
+// Address of a system call instruction (x86_64 syscall, i386 int $0x80) in the [vdso].
 uint64_t find_syscall_in_vdso(const Tracee& t);
 
 }  // namespace omx::mig

@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
     long loops = 1000000;
     std::string dir = "/tmp";
     app.add_option("-p,--procs", procs, "worker processes (default: the cluster's CPUs)")->check(CLI::Range(1, 4096));
-    app.add_option("-l,--loops", loops, "sin+sqrt loops per worker (default 1000000)")->check(CLI::Range(1L, 1000000000000L));
+    app.add_option("-l,--loops", loops, "sin+sqrt loops per worker (default 1000000)")->check(CLI::Range(1L, kMaxEatLoops));
     app.add_option("-d,--dir", dir, "where the workers write their files (default /tmp)")->check(CLI::ExistingDirectory);
     return run_program(app, argc, argv, [&]() -> std::pair<bool, std::string> {
         if (procs == 0) procs = cluster_cpus();

@@ -13,7 +13,7 @@ int main(int argc, char** argv) {
     int procs = 0;
     long loops = 1000000;
     app.add_option("-p,--procs", procs, "worker processes (default: 3 x the cluster's CPUs)")->check(CLI::Range(1, 4096));
-    app.add_option("-l,--loops", loops, "sin+sqrt loops per worker (default 1000000)")->check(CLI::Range(1L, 1000000000000L));
+    app.add_option("-l,--loops", loops, "sin+sqrt loops per worker (default 1000000)")->check(CLI::Range(1L, kMaxEatLoops));
     return run_program(app, argc, argv, [&]() -> std::pair<bool, std::string> {
         if (procs == 0) procs = 3 * cluster_cpus();
         auto results = run_workers(procs, [&](int) { return format_eat(eat(loops)); });

@@ -88,7 +88,7 @@ int main(int argc, char** argv) {
     app.add_option("-s,--size", opt.bytes, "bytes in the file, e.g. 10485760 or 10MiB (default 10 MiB)")
         ->transform(CLI::AsSizeValue(false))
         ->type_name("BYTES")
-        ->check(CLI::Range(size_t(1), size_t(1) << 40));
+        ->check(CLI::Range(size_t(1), size_t(std::min<uint64_t>(uint64_t(1) << 40, SIZE_MAX))));   // 1 TiB, or what size_t holds
     app.add_option("--seed", opt.seed, "seed of the file's pseudo-random bytes (default 1)");
     app.add_option("--mfs", opt.mfs, "where oMFS is mounted (default /mfs)");
     app.add_option("-d,--dir", opt.dir, "directory under each node's root to copy into (default tmp)");

@@ -19,20 +19,20 @@ using namespace omx::mig;
 TEST(Forward, GatherTakesInBuffersAndSizesOutBuffers) {
     ProcessMemory mem(getpid());
     const char text[] = "hello";
-    uint64_t wargs[6] = {1, uint64_t(text), 5, 0, 0, 0};
+    uint64_t wargs[6] = {1, uint64_t(uintptr_t(text)), 5, 0, 0, 0};
     auto w = gather(*find_syscall(SYS_write), wargs, mem);
     ASSERT_EQ(w.in.at(1).size(), 5u);
     EXPECT_EQ(std::memcmp(w.in.at(1).data(), "hello", 5), 0);
     EXPECT_TRUE(w.out_size.empty());
 
     char buf[64];
-    uint64_t rargs[6] = {0, uint64_t(buf), sizeof buf, 0, 0, 0};
+    uint64_t rargs[6] = {0, uint64_t(uintptr_t(buf)), sizeof buf, 0, 0, 0};
     auto r = gather(*find_syscall(SYS_read), rargs, mem);
     EXPECT_TRUE(r.in.empty());
     EXPECT_EQ(r.out_size.at(1), sizeof buf);
 
     const char path[] = "/etc/hostname";
-    uint64_t oargs[6] = {uint64_t(AT_FDCWD), uint64_t(path), O_RDONLY, 0, 0, 0};
+    uint64_t oargs[6] = {uint64_t(AT_FDCWD), uint64_t(uintptr_t(path)), O_RDONLY, 0, 0, 0};
     auto o = gather(*find_syscall(SYS_openat), oargs, mem);
     EXPECT_EQ(std::string(o.in.at(1).begin(), o.in.at(1).end()), std::string(path, sizeof path));
 }
@@ -76,7 +76,7 @@ TEST(Forward, ScatterWritesOnlyWhatCameBack) {
     ProcessMemory mem(getpid());
     char buf[8] = "xxxxxxx";
     ForwardedCall call;
-    call.args[1] = uint64_t(buf);
+    call.args[1] = uint64_t(uintptr_t(buf));
     ForwardedResult res;
     res.ret = 3;
     res.out[1] = {'a', 'b', 'c'};
@@ -125,7 +125,7 @@ TEST(Forward, RecvmsgTravelsAsRecvfromAndFillsTheMessageBack) {
     msg.msg_control = control;
     msg.msg_controllen = sizeof control;
     msg.msg_flags = 77;
-    uint64_t args[6] = {5, uint64_t(&msg), MSG_DONTWAIT, 0, 0, 0};
+    uint64_t args[6] = {5, uint64_t(uintptr_t(&msg)), MSG_DONTWAIT, 0, 0, 0};
     EXPECT_THROW(gather(*find_syscall(SYS_recvmsg), args, mem), std::invalid_argument);   // ancillary data: home
     msg.msg_control = nullptr;
     msg.msg_controllen = 0;
@@ -159,7 +159,7 @@ TEST(Forward, SendmsgTravelsAsSendtoAndControlDataIsRefused) {
     msghdr msg{};
     msg.msg_iov = iov;
     msg.msg_iovlen = 2;
-    uint64_t args[6] = {5, uint64_t(&msg), 0, 0, 0, 0};
+    uint64_t args[6] = {5, uint64_t(uintptr_t(&msg)), 0, 0, 0, 0};
     auto c = gather(*find_syscall(SYS_sendmsg), args, mem);
     EXPECT_EQ(c.nr, SYS_sendto);
     EXPECT_EQ(std::string(c.in.at(1).begin(), c.in.at(1).end()), "abcde");
@@ -183,8 +183,12 @@ TEST(Forward, AnAddressComesBackNoLargerThanTheProcessSaid) {
     ProcessMemory mem(getpid());
     sockaddr_in addr{};
     socklen_t len = sizeof addr;
-    uint64_t args[6] = {3, uint64_t(&addr), uint64_t(&len), 0, 0, 0};
+    uint64_t args[6] = {3, uint64_t(uintptr_t(&addr)), uint64_t(uintptr_t(&len)), 0, 0, 0};
+#ifdef SYS_accept
     auto c = gather(*find_syscall(SYS_accept), args, mem);
+#else
+    auto c = gather(*find_syscall(SYS_accept4), args, mem);   // i386: accept is accept4 with no flags
+#endif
     EXPECT_EQ(c.out_size.at(1), sizeof addr);   // not the 128 bytes of the largest address
 }
 

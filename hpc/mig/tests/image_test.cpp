@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/bytes.h"
@@ -13,9 +14,9 @@ using namespace omx::mig;
 namespace {
 ProcessState sample() {
     ProcessState s;
-    s.regs.rip = 0x401000;
-    s.regs.fs_base = 0x7f0000001000;
+    arch::set_ip(s.regs, 0x401000);
     s.xstate.assign(832, 0xab);
+    s.tls.assign(48, 0x5c);
     s.sigmask = 1u << 9;
     s.actions[SIGINT - 1] = {0x401234, 0x04000000, 0x7f0000002000, 0};
     s.rseq = {0x7f0000003000, 32, 0x53053053, 0};
@@ -33,9 +34,9 @@ ProcessState sample() {
 TEST(Image, StateRoundTrips) {
     auto b = encode_state(sample());
     ProcessState back = decode_state(b);
-    EXPECT_EQ(back.regs.rip, 0x401000u);
-    EXPECT_EQ(back.regs.fs_base, 0x7f0000001000u);
+    EXPECT_EQ(arch::ip(back.regs), 0x401000u);
     EXPECT_EQ(back.xstate, sample().xstate);
+    EXPECT_EQ(back.tls, sample().tls);
     EXPECT_EQ(back.actions[SIGINT - 1].handler, 0x401234u);
     EXPECT_TRUE(back.actions[SIGTERM - 1].is_default());
     EXPECT_EQ(back.rseq.signature, 0x53053053u);
@@ -71,6 +72,7 @@ TEST(Image, HeaderChecksMagic) {
     auto back = decode_header(h);
     EXPECT_EQ(back.kernel_release, "6.1.0-test");
     EXPECT_EQ(back.xcr0, 0x7u);
+    EXPECT_EQ(back.arch, arch::kNative);
     h[0] = 'X';
     EXPECT_THROW(decode_header(h), omx::WireError);
 }
@@ -117,18 +119,18 @@ TEST(Image, GarbageFramesAreRefused) {
 }
 
 TEST(Image, ResumableRegistersRewindInterruptedCalls) {
-    user_regs_struct r{};
-    r.rip = 0x1002;
-    r.orig_rax = 230;          // clock_nanosleep
-    r.rax = uint64_t(-516);    // ERESTART_RESTARTBLOCK
+    arch::Regs r{};
+    arch::set_ip(r, 0x1002);
+    arch::set_orig_syscall(r, SYS_clock_nanosleep);
+    arch::set_result(r, -516);   // ERESTART_RESTARTBLOCK
     auto out = resumable_registers(r);
-    EXPECT_EQ(out.rip, 0x1000u);
-    EXPECT_EQ(out.rax, 230u);
-    EXPECT_EQ(out.orig_rax, uint64_t(-1));
-    r.rax = uint64_t(-4);      // EINTR: a finished call is left alone
+    EXPECT_EQ(arch::ip(out), 0x1000u);
+    EXPECT_EQ(arch::result(out), SYS_clock_nanosleep);
+    EXPECT_EQ(arch::orig_syscall(out), -1);
+    arch::set_result(r, -4);     // EINTR: a finished call is left alone
     out = resumable_registers(r);
-    EXPECT_EQ(out.rip, 0x1002u);
-    EXPECT_EQ(out.rax, uint64_t(-4));
+    EXPECT_EQ(arch::ip(out), 0x1002u);
+    EXPECT_EQ(arch::result(out), -4);
 }
 
 // A UML node's [vdso] page: the same ELF image on every boot, then uninitialised bytes.
