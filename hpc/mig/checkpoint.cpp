@@ -1,5 +1,7 @@
 #include "checkpoint.h"
 
+#include "clocks.h"
+
 #include <elf.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -173,6 +175,7 @@ CheckpointStats checkpoint(Tracee& t, ImageWriter& out) {
     st.resume_regs = s.regs;
     s.xstate = t.xstate();
     s.tls = arch::read_tls(t.pid());
+    s.clocks = clocks_of(t.pid());
     s.sigmask = t.signal_mask();
     s.rseq = t.rseq();
 

@@ -114,6 +114,8 @@ std::vector<uint8_t> encode_state(const ProcessState& s) {
     put_regs(w, s.regs);
     put_blob(w, s.xstate);
     put_blob(w, s.tls);
+    w.u64(uint64_t(s.clocks.monotonic_ns));
+    w.u64(uint64_t(s.clocks.boottime_ns));
     w.u64(s.sigmask);
     for (const auto& a : s.actions) {
         w.u64(a.handler);
@@ -148,6 +150,8 @@ ProcessState decode_state(std::span<const uint8_t> b) {
     s.regs = get_regs(r);
     s.xstate = get_blob(r, 16384);
     s.tls = get_blob(r, 256);
+    s.clocks.monotonic_ns = int64_t(r.u64());
+    s.clocks.boottime_ns = int64_t(r.u64());
     s.sigmask = r.u64();
     for (auto& a : s.actions) {
         a.handler = r.u64();

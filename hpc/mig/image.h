@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "clocks.h"
 #include "common/fd.h"
 #include "proc_maps.h"
 #include "tracee.h"
@@ -63,6 +64,7 @@ struct ProcessState {
     arch::Regs regs{};               // already made resumable (see resumable_registers)
     std::vector<uint8_t> xstate;
     std::vector<uint8_t> tls;        // arch::read_tls: i386's GDT TLS entries
+    ProcessClocks clocks;            // CLOCK_MONOTONIC/BOOTTIME as the process saw them (clocks.h)
     uint64_t sigmask = 0;
     KernelSigaction actions[64];     // index = signal - 1
     RseqConfig rseq;

@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "clocks.h"
 #include "common/bytes.h"
 #include "seccomp_filter.h"
 #include "tracee.h"
@@ -43,12 +44,15 @@ struct PrctlMmMap {
 };
 static_assert(sizeof(PrctlMmMap) == 104);
 
-pid_t start_stub(const std::string& path) {
+pid_t start_stub(const std::string& path, const ProcessClocks& clocks) {
     if (::access(path.c_str(), X_OK) != 0)
         throw std::runtime_error(fmt::format("restorer stub {} missing: {}", path, std::strerror(errno)));
     pid_t pid = ::fork();
     if (pid < 0) throw std::runtime_error(fmt::format("fork: {}", std::strerror(errno)));
     if (pid == 0) {
+        // Its clocks carry on from where they were (clocks.h); a kernel without time
+        // namespaces leaves it the node's (the restore goes on: nothing else depends on it).
+        enter_time_namespace_at(clocks);
         ::ptrace(PTRACE_TRACEME, 0, nullptr, nullptr);
         ::prctl(PR_SET_PDEATHSIG, SIGKILL);   // the process dies with its remote part, never runs unsupervised
         char* argv[] = {const_cast<char*>("omx-restorer"), nullptr};
@@ -363,7 +367,7 @@ pid_t restore(ImageReader& in, const std::string& restorer_path, RestoreStats* s
     RestoreStats st;
     ProcessState s = read_header_and_state(in);
     uint64_t settid_at = opt.fork_child ? make_fork_child(s) : 0;
-    pid_t stub = start_stub(restorer_path);
+    pid_t stub = start_stub(restorer_path, s.clocks);
     auto t = [&] {
         try {
             return Tracee::adopt_exec_child(stub);

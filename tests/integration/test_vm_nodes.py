@@ -87,7 +87,7 @@ def test_exec_keeps_exit_status_streams_and_input(cluster):
     c = cluster
     r = c.sh(2, "echo out; echo err >&2; exit 7", check=False)
     assert (r.returncode, r.stdout, r.stderr) == (7, "out\n", "err\n")
-    assert c.exec(3, "cat", input="through stdin\n").stdout == "through stdin\n"
+    assert c.exec(OTHERS[-1], "cat", input="through stdin\n").stdout == "through stdin\n"
     r = c.exec(1, "/nonexistent/program", check=False)
     assert r.returncode == 127 and "cannot run /nonexistent/program" in r.stderr
 
@@ -220,5 +220,5 @@ def test_kernel_check_passes_inside_a_vm_node(cluster):
     check = REPO / "kernel" / "check"
     if not (BIN / "omx-kernel-check").exists() or not check.exists():
         pytest.skip("omx-kernel-check is not built")
-    r = cluster.exec(1, check, check=False)
+    r = cluster.exec(1, "env", f"OMX_BUILD={NODE_BUILD}", check, check=False)   # the nodes' build
     assert r.returncode == 0, r.stdout + r.stderr

@@ -73,6 +73,12 @@ const QemuArch kQemuIa32{"qemu-i386", "i386", "qemu-system-i386", "i686", false}
 BootFiles boot_files(const QemuArch& arch) {
     const std::string dir = fmt::format("{}/{}/boot", vm_cache(), arch.debian);
     BootFiles files{dir + "/vmlinuz", dir + "/initrd.gz"};
+    // Another kernel for the nodes (e.g. `make kernel-i386`'s bzImage): the initramfs stays
+    // ours; its modules are Debian's, so such a kernel has virtio, 9p and the rest built in.
+    if (const char* k = std::getenv("VCLUSTER_QEMU_KERNEL"); k && *k) {
+        if (!fs::exists(k)) throw std::runtime_error(fmt::format("VCLUSTER_QEMU_KERNEL={}: no such file", k));
+        files.kernel = k;
+    }
     if (fs::exists(files.kernel) && fs::exists(files.initrd)) return files;
     const std::string script = own_bin_dir() + "/vcluster-vm-boot";
     const std::string cmd = fmt::format("'{}' {} >&2", script, arch.debian);

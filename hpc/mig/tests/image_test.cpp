@@ -17,6 +17,7 @@ ProcessState sample() {
     arch::set_ip(s.regs, 0x401000);
     s.xstate.assign(832, 0xab);
     s.tls.assign(48, 0x5c);
+    s.clocks = {123'456'789'012, -5};
     s.sigmask = 1u << 9;
     s.actions[SIGINT - 1] = {0x401234, 0x04000000, 0x7f0000002000, 0};
     s.rseq = {0x7f0000003000, 32, 0x53053053, 0};
@@ -37,6 +38,8 @@ TEST(Image, StateRoundTrips) {
     EXPECT_EQ(arch::ip(back.regs), 0x401000u);
     EXPECT_EQ(back.xstate, sample().xstate);
     EXPECT_EQ(back.tls, sample().tls);
+    EXPECT_EQ(back.clocks.monotonic_ns, 123'456'789'012);
+    EXPECT_EQ(back.clocks.boottime_ns, -5);
     EXPECT_EQ(back.actions[SIGINT - 1].handler, 0x401234u);
     EXPECT_TRUE(back.actions[SIGTERM - 1].is_default());
     EXPECT_EQ(back.rseq.signature, 0x53053053u);
