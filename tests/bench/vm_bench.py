@@ -102,8 +102,9 @@ def main():
                   f"host memory per node {sum(mem) / 4:.0f} MiB (nodes: {', '.join(f'{m:.0f}' for m in mem)}); "
                   f"exec round trip {exec_round_trip(c) * 1000:.0f} ms")
             if kind == "uml":
-                one = cpu_seconds_wall(c, [1])
-                two = cpu_seconds_wall(c, [1, 2])
+                # Long enough (~4 s) that a UML exec's ~0.35 s does not hide the answer.
+                one = cpu_seconds_wall(c, [1], loops=300_000_000)
+                two = cpu_seconds_wall(c, [1, 2], loops=300_000_000)
                 print(f"uml: one CPU-bound job {one:.1f} s; one on each of 2 nodes at once {two:.1f} s "
                       f"(ratio {two / one:.2f}: 1.0 = truly parallel, 2.0 = serialised)")
             for n in range(1, 5):
