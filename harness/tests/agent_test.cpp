@@ -158,7 +158,9 @@ TEST_F(AgentFixture, BadRequestsAreAnsweredNotFatal) {
         link.send({{"rid", 4}, {"op", "run"}, {"id", "nope"}, {"argv", {"/no/such/program"}}});
         json r = co_await next_message(link);
         // posix_spawnp fails in the child for a missing program: exit 127 is reported.
-        if (r["ok"].get<bool>()) EXPECT_EQ((co_await next_message(link))["retval"], 127);
+        if (r["ok"].get<bool>()) {
+            EXPECT_EQ((co_await next_message(link))["retval"], 127);
+        }
         link.send({{"rid", 5}, {"op", "ping"}});
         EXPECT_TRUE((co_await next_message(link))["ok"].get<bool>());
     });

@@ -55,7 +55,7 @@ struct Sim {
 Sim cluster(std::vector<double> speeds, int jobs) {
     Sim s;
     for (size_t i = 0; i < speeds.size(); ++i) s.nodes.push_back({uint16_t(i + 1), speeds[i], 1, 0, true});
-    for (int i = 0; i < jobs; ++i) s.procs.push_back({100 + i, 1, 1.0, 10, 10, 1e9, 1 << 20});
+    for (int i = 0; i < jobs; ++i) s.procs.push_back({100 + i, 1, 1.0, 10, 10, 1e9, 1 << 20, {}});
     return s;
 }
 
@@ -175,9 +175,9 @@ TEST(Balancer, MemoryShortNodeUshersItsBiggestProcessToTheNodeWithMostFree) {
                                       {2, 100, 1, 0, true, false, G, 2 * G},
                                       {3, 100, 1, 0, true, false, G + G / 2, 2 * G},
                                       {4, 100, 1, 0, false, false, 2 * G, 2 * G}};   // blocked
-    std::vector<BalanceProcess> procs = {{10, 1, 0.01, 0.1, 0.1, 0, 100 << 20},
-                                         {11, 1, 0.01, 0.1, 0.1, 0, 1200ull << 20},
-                                         {12, 2, 1, 100, 100, 1e9, 10 << 20}};
+    std::vector<BalanceProcess> procs = {{10, 1, 0.01, 0.1, 0.1, 0, 100 << 20, {}},
+                                         {11, 1, 0.01, 0.1, 0.1, 0, 1200ull << 20, {}},
+                                         {12, 2, 1, 100, 100, 1e9, 10 << 20, {}}};
     auto m = choose_usher(1, nodes, procs, {});
     ASSERT_TRUE(m);
     EXPECT_EQ(m->pid, 11);   // the biggest, though young, idle and just moved
@@ -197,7 +197,7 @@ TEST(Balancer, MemoryShortNodeUshersItsBiggestProcessToTheNodeWithMostFree) {
 TEST(Balancer, NoSpeedMoveFillsANodesMemory) {
     const uint64_t G = 1ull << 30;
     std::vector<BalanceNode> nodes = {{1, 100, 1, 4, true, false, G, 2 * G}, {2, 100, 1, 0, true, false, G / 2, 2 * G}};
-    std::vector<BalanceProcess> procs = {{10, 1, 1, 1e4, 1e4, 1e9, 400ull << 20}};
+    std::vector<BalanceProcess> procs = {{10, 1, 1, 1e4, 1e4, 1e9, 400ull << 20, {}}};
     std::mt19937 rng(1);
     EXPECT_FALSE(choose_move(1, nodes, procs, {}, rng));   // 512 MiB free - 400 MiB < 10% of 2 GiB
     procs[0].bytes = 100ull << 20;
@@ -207,7 +207,7 @@ TEST(Balancer, NoSpeedMoveFillsANodesMemory) {
 TEST(Balancer, AMomentarySpikeOnANodeDoesNotChaseItsProcessesAway) {
     // Home (1) runs 2, node 2 runs 2 of ours; for a moment node 2 shows 4 runnable.
     std::vector<BalanceNode> nodes = {{1, 100, 1, 2}, {2, 100, 1, 4}};
-    std::vector<BalanceProcess> procs = {{10, 2, 1, 100, 100, 1e9, 1 << 20}};
+    std::vector<BalanceProcess> procs = {{10, 2, 1, 100, 100, 1e9, 1 << 20, {}}};
     std::mt19937 rng(3);
     EXPECT_TRUE(choose_move(1, nodes, procs, {}, rng));   // taken at face value it would come home
     nodes[1].sustained_runq = 2;                           // but node 2 sustained only 2
