@@ -38,6 +38,17 @@ std::string seconds_nanos(int64_t ns) {
     return fmt::format("{} {}", sec, nsec);
 }
 
+// The caller's own CLOCK_MONOTONIC and CLOCK_BOOTTIME.
+ProcessClocks clocks_now() { return {now_ns(CLOCK_MONOTONIC), now_ns(CLOCK_BOOTTIME)}; }
+
+// The offsets a timens_offsets file holds; zero when there is none (no time namespaces).
+ProcessClocks timens_offsets(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return parse_timens_offsets(text.str()).value_or(ProcessClocks{});
+}
+
 bool write_text(const char* path, const std::string& text) {
     omx::UniqueFd fd(::open(path, O_WRONLY | O_CLOEXEC));
     if (!fd) return false;
@@ -75,31 +86,20 @@ std::string format_timens_offsets(const ProcessClocks& offsets) {
 }
 
 ProcessClocks clocks_of(pid_t pid) {
-    // The node's clocks (this code runs in omxd's namespace, the node's own) plus pid's offsets.
-    ProcessClocks c{now_ns(CLOCK_MONOTONIC), now_ns(CLOCK_BOOTTIME)};
-    std::ifstream in(fmt::format("/proc/{}/timens_offsets", pid));
-    std::stringstream text;
-    text << in.rdbuf();
-    if (auto off = parse_timens_offsets(text.str())) {   // no file: no time namespaces here
-        c.monotonic_ns += off->monotonic_ns;
-        c.boottime_ns += off->boottime_ns;
-    }
-    return c;
+    // What the caller reads (omxd and its helpers live in the node's own time namespace)
+    // plus pid's offsets.
+    ProcessClocks c = clocks_now();
+    ProcessClocks off = timens_offsets(fmt::format("/proc/{}/timens_offsets", pid));
+    return {c.monotonic_ns + off.monotonic_ns, c.boottime_ns + off.boottime_ns};
 }
 
 bool enter_time_namespace_at(const ProcessClocks& want) {
     // A new namespace's offsets count from the node's clocks, not from ours (we may sit in
     // a time namespace already): read ours while /proc/self/timens_offsets still shows it.
-    ProcessClocks host{now_ns(CLOCK_MONOTONIC), now_ns(CLOCK_BOOTTIME)};
-    std::ifstream in("/proc/self/timens_offsets");
-    std::stringstream text;
-    text << in.rdbuf();
-    if (auto ours = parse_timens_offsets(text.str())) {
-        host.monotonic_ns -= ours->monotonic_ns;
-        host.boottime_ns -= ours->boottime_ns;
-    }
+    ProcessClocks ours = clocks_now(), off_ours = timens_offsets("/proc/self/timens_offsets");
+    ProcessClocks node{ours.monotonic_ns - off_ours.monotonic_ns, ours.boottime_ns - off_ours.boottime_ns};
     if (::unshare(CLONE_NEWTIME) != 0) return false;
-    ProcessClocks off{want.monotonic_ns - host.monotonic_ns, want.boottime_ns - host.boottime_ns};
+    ProcessClocks off{want.monotonic_ns - node.monotonic_ns, want.boottime_ns - node.boottime_ns};
     if (!write_text("/proc/self/timens_offsets", format_timens_offsets(off))) return false;
     omx::UniqueFd ns(::open("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC));
     return ns && ::setns(ns.get(), CLONE_NEWTIME) == 0;

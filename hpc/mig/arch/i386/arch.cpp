@@ -1,33 +1,27 @@
 // IA32 registers, FPU state, TLS and clone arguments for arch/arch.h.
 #include <asm/ldt.h>
-#include <elf.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <linux/net.h>
 #include <sched.h>
 #include <sys/ptrace.h>
-#include <sys/uio.h>
 
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
 
 #include "arch/arch.h"
+#include "arch/xstate_regset.h"
 #include "tracee.h"
 
 namespace omx::mig::arch {
 
 namespace {
 
-constexpr size_t kXstateMax = 16384;
 // The GDT entries set_thread_area hands out: GDT_ENTRY_TLS_MIN..+2, 6-8 on an i386 kernel,
 // 12-14 on an x86_64 kernel running IA32 processes.
 constexpr int kTlsEntries = 3;
 constexpr int kTlsFirstEntryNative = 6, kTlsFirstEntryCompat = 12;
-
-[[noreturn]] void fail(const char* what) { throw std::runtime_error(fmt::format("{}: {}", what, std::strerror(errno))); }
-
-bool no_xstate_regset(int err) { return err == EIO || err == EINVAL || err == ENODEV; }
 
 uint64_t u32(long v) { return uint64_t(uint32_t(v)); }
 
@@ -75,13 +69,8 @@ std::span<const uint8_t> syscall_insn() {
 }
 
 std::vector<uint8_t> read_fpu(pid_t pid) {
-    std::vector<uint8_t> buf(kXstateMax);
-    iovec iov{buf.data(), buf.size()};
-    if (::ptrace(PTRACE_GETREGSET, pid, (void*)NT_X86_XSTATE, &iov) == 0) {
-        buf.resize(iov.iov_len);
-        return buf;
-    }
-    if (!no_xstate_regset(errno)) fail("PTRACE_GETREGSET NT_X86_XSTATE");
+    if (auto xstate = read_xstate_regset(pid)) return *xstate;
+    std::vector<uint8_t> buf;
     // A CPU without XSAVE (QEMU's default 32-bit models): the FXSAVE area. PTRACE_GETFPREGS
     // would give the older FSAVE format, without the SSE registers.
     user_fpxregs_struct fx{};
@@ -106,10 +95,8 @@ void write_fpu(pid_t pid, const std::vector<uint8_t>& x) {
         return;
     }
     if (x.size() != kFxsaveSize) {
-        std::vector<uint8_t> copy = x;
-        iovec iov{copy.data(), copy.size()};
-        if (::ptrace(PTRACE_SETREGSET, pid, (void*)NT_X86_XSTATE, &iov) == 0) return;
-        if (!no_xstate_regset(errno) || x.size() < kFxsaveSize) fail("PTRACE_SETREGSET NT_X86_XSTATE");
+        if (write_xstate_regset(pid, x)) return;
+        if (x.size() < kFxsaveSize) throw std::runtime_error("FPU state of the image is too short");
     }
     user_fpxregs_struct fx{};
     std::memcpy(&fx, x.data(), sizeof fx);

@@ -1,31 +1,18 @@
 // x86_64 registers, FPU state, TLS and clone arguments for arch/arch.h.
 #include <asm/prctl.h>
 #include <fcntl.h>
-#include <elf.h>
-#include <fmt/format.h>
 #include <sched.h>
 #include <sys/ptrace.h>
-#include <sys/uio.h>
 
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
 
 #include "arch/arch.h"
+#include "arch/xstate_regset.h"
 #include "tracee.h"
 
 namespace omx::mig::arch {
-
-namespace {
-
-constexpr size_t kXstateMax = 16384;
-
-[[noreturn]] void fail(const char* what) { throw std::runtime_error(fmt::format("{}: {}", what, std::strerror(errno))); }
-
-// Kernels without the XSAVE regset (User-Mode Linux has none) still give the FXSAVE area.
-bool no_xstate_regset(int err) { return err == EIO || err == EINVAL || err == ENODEV; }
-
-}  // namespace
 
 uint64_t ip(const Regs& r) { return r.rip; }
 void set_ip(Regs& r, uint64_t v) { r.rip = v; }
@@ -65,28 +52,21 @@ std::span<const uint8_t> syscall_insn() {
 }
 
 std::vector<uint8_t> read_fpu(pid_t pid) {
-    std::vector<uint8_t> buf(kXstateMax);
-    iovec iov{buf.data(), buf.size()};
-    if (::ptrace(PTRACE_GETREGSET, pid, (void*)NT_X86_XSTATE, &iov) == 0) {
-        buf.resize(iov.iov_len);
-        return buf;
-    }
-    if (!no_xstate_regset(errno)) fail("PTRACE_GETREGSET NT_X86_XSTATE");
+    if (auto xstate = read_xstate_regset(pid)) return *xstate;
+    // No XSAVE regset (User-Mode Linux): the FXSAVE area.
     user_fpregs_struct fx{};
     static_assert(sizeof fx == kFxsaveSize);
     if (::ptrace(PTRACE_GETFPREGS, pid, nullptr, &fx) != 0) fail("PTRACE_GETFPREGS");
-    buf.assign(reinterpret_cast<uint8_t*>(&fx), reinterpret_cast<uint8_t*>(&fx) + sizeof fx);
-    return buf;
+    return {reinterpret_cast<uint8_t*>(&fx), reinterpret_cast<uint8_t*>(&fx) + sizeof fx};
 }
 
 // A full XSAVE image on a kernel without the regset keeps its FXSAVE part (AVX state is
 // lost, which can only happen when moving from a native node to a UML one).
 void write_fpu(pid_t pid, const std::vector<uint8_t>& x) {
     if (x.size() != kFxsaveSize) {
-        std::vector<uint8_t> copy = x;
-        iovec iov{copy.data(), copy.size()};
-        if (::ptrace(PTRACE_SETREGSET, pid, (void*)NT_X86_XSTATE, &iov) == 0) return;
-        if (!no_xstate_regset(errno) || x.size() < kFxsaveSize) fail("PTRACE_SETREGSET NT_X86_XSTATE");
+        if (write_xstate_regset(pid, x)) return;
+        // No XSAVE regset here: the image's FXSAVE part (its first 512 bytes) still applies.
+        if (x.size() < kFxsaveSize) throw std::runtime_error("FPU state of the image is too short");
     }
     user_fpregs_struct fx{};
     std::memcpy(&fx, x.data(), sizeof fx);
