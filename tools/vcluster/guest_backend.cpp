@@ -23,6 +23,7 @@
 #include "namespaces.h"
 #include "plan.h"
 #include "switch.h"
+#include "text_file.h"
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -33,11 +34,8 @@ namespace {
 void write_node_etc(const std::string& dir, int id, const UpOptions& opt, const std::string& key_hex) {
     fs::remove_all(dir + "/etc");
     fs::create_directories(dir + "/etc/openmosix");
-    for (const auto& file : node_etc_files(id, opt.nodes, !opt.autodiscovery, key_hex)) {
-        std::string path = dir + "/etc/" + file.path;
-        std::ofstream(path, std::ios::trunc) << file.text;
-        fs::permissions(path, fs::perms(file.mode));
-    }
+    for (const auto& file : node_etc_files(id, opt.nodes, !opt.autodiscovery, key_hex))
+        write_text_file(dir + "/etc/" + file.path, file.text, fs::perms(file.mode));
 }
 
 std::string join(const std::vector<std::string>& parts, char sep) {
@@ -77,8 +75,7 @@ void GuestBackend::up(ClusterState& state, const UpOptions& opt) {
     prepare(state, opt);
     ensure_host_dir(state, "/var/lib/omxd");   // a mount point in a guest's read-only root
     std::string key = omx::ClusterKey::generate_hex();
-    std::ofstream(state_dir() + "/cluster.key") << key << "\n";
-    fs::permissions(state_dir() + "/cluster.key", fs::perms(0600));
+    write_text_file(state_dir() + "/cluster.key", key + "\n", fs::perms(0600));
 
     create_switch(state);
     prepare_network(state);

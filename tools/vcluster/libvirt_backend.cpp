@@ -27,6 +27,7 @@
 #include "namespaces.h"
 #include "qemu_backend.h"
 #include "switch.h"
+#include "text_file.h"
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -41,11 +42,15 @@ constexpr double kDaemonStartTimeoutS = 30;
 std::string domain_name(int id) { return fmt::format("vcluster-node{}", id); }
 std::string libvirt_dir() { return state_dir() + "/libvirt"; }
 
-HostCommandResult virsh(const std::vector<std::string>& args) {
+std::vector<std::string> virsh_argv(const std::vector<std::string>& args) {
     std::vector<std::string> argv = {"virsh", "-q", "-c", kUri};
     argv.insert(argv.end(), args.begin(), args.end());
-    return run_host_command(argv);
+    return argv;
 }
+
+// virsh on our daemon: the answer to look at, or (virsh_or_throw) its output as the error.
+HostCommandResult virsh(const std::vector<std::string>& args) { return run_host_command(virsh_argv(args)); }
+void virsh_or_throw(const std::vector<std::string>& args) { run_host_tool(virsh_argv(args)); }
 
 std::string xml_escape(const std::string& s) {
     std::string out;
@@ -62,24 +67,18 @@ std::string xml_escape(const std::string& s) {
     return out;
 }
 
-void write_text(const std::string& path, const std::string& text) {
-    std::ofstream out(path, std::ios::trunc);
-    out << text;
-    if (!out.flush()) throw std::runtime_error(fmt::format("cannot write {}", path));
-}
-
 // The daemon's configuration: no authentication on its root-only socket, QEMU run as root
 // without a security driver, cgroups or private /dev (vcluster does the node's cgroups).
 void write_daemon_config(const std::string& etc) {
     fs::create_directories(etc + "/qemu");
-    write_text(etc + "/libvirtd.conf",
+    write_text_file(etc + "/libvirtd.conf",
                "unix_sock_group = \"root\"\n"
                "unix_sock_ro_perms = \"0700\"\n"
                "unix_sock_rw_perms = \"0700\"\n"
                "auth_unix_ro = \"none\"\n"
                "auth_unix_rw = \"none\"\n"
                "log_outputs = \"3:stderr\"\n");
-    write_text(etc + "/qemu.conf",
+    write_text_file(etc + "/qemu.conf",
                "user = \"root\"\n"
                "group = \"root\"\n"
                "dynamic_ownership = 0\n"
@@ -228,12 +227,12 @@ protected:
 
     void start_guest(const ClusterState& state, int id, const std::vector<std::string>& init_env) override {
         const std::string xml_path = node_dir(id) + "/domain.xml";
-        write_text(xml_path, domain_xml(state, id, init_env));
+        write_text_file(xml_path, domain_xml(state, id, init_env));
         // A revive: the domain is still defined (shut off); define it anew, as it is now.
         if (virsh({"dominfo", domain_name(id)}).status == 0)
-            run_host_tool({"virsh", "-q", "-c", kUri, "undefine", domain_name(id)});
-        run_host_tool({"virsh", "-q", "-c", kUri, "define", xml_path});
-        run_host_tool({"virsh", "-q", "-c", kUri, "start", domain_name(id)});
+            virsh_or_throw({"undefine", domain_name(id)});
+        virsh_or_throw({"define", xml_path});
+        virsh_or_throw({"start", domain_name(id)});
         put_in_node_cgroups(state, id);
     }
 

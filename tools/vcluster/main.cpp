@@ -19,8 +19,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string own_bin_dir() { return fs::read_symlink("/proc/self/exe").parent_path().string(); }
-
 // IA32 nodes run the IA32 build: by default the build-i386 tree next to ours (make build-i386).
 std::string default_bin_dir(const std::string& backend) {
     if (backend != "qemu-i386") return own_bin_dir();

@@ -24,6 +24,7 @@
 #include "plan.h"
 #include "sshd.h"
 #include "switch.h"
+#include "text_file.h"
 
 namespace fs = std::filesystem;
 
@@ -41,14 +42,6 @@ void mount_or_throw(const char* source, const std::string& target, const char* t
     if (::mount(source, target.c_str(), type, flags, data.empty() ? nullptr : data.c_str()) != 0)
         throw std::runtime_error(fmt::format("mount {} on {}: {}", type ? type : source ? source : "(remount)",
                                              target, std::strerror(errno)));
-}
-
-void write_text(const std::string& path, const std::string& text, mode_t mode = 0644) {
-    std::ofstream out(path, std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) throw std::runtime_error(fmt::format("cannot write {}", path));
-    fs::permissions(path, fs::perms(mode));
 }
 
 struct NodeFiles {
@@ -98,7 +91,7 @@ void set_up_node_filesystem(const NodeFiles& f) {
         ::unlink(other);
     fs::create_directories("/etc/openmosix");
     for (const auto& file : node_etc_files(f.id, f.nodes, !f.autodiscovery && !f.bare, f.bare ? "" : f.key_hex))
-        write_text("/etc/" + file.path, file.text, file.mode);
+        write_text_file("/etc/" + file.path, file.text, fs::perms(file.mode));
 
     DirHandle node_tmp(f.dir + "/tmp"), node_lib(f.dir + "/lib");
     std::vector<std::pair<DirHandle, std::string>> kept;
@@ -126,7 +119,7 @@ public:
         state.omxd_args = opt.omxd_args;
         ensure_host_dir(state, kDaemonStateDir);
         std::string key = omx::ClusterKey::generate_hex();
-        write_text(state_dir() + "/cluster.key", key + "\n", 0600);
+        write_text_file(state_dir() + "/cluster.key", key + "\n", fs::perms(0600));
 
         create_switch(state);
 

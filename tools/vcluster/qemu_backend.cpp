@@ -28,8 +28,6 @@ std::string vm_cache() {
     return dir && *dir ? dir : "/var/cache/openmosix/vm-images";
 }
 
-std::string own_bin_dir() { return fs::read_symlink("/proc/self/exe").parent_path().string(); }
-
 std::string image_root(const QemuArch& arch) { return fmt::format("{}/{}/rootfs", vm_cache(), arch.debian); }
 
 // The guests' root directory: what `--root` says ("image" = vm-images' root filesystem

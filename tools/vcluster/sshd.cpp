@@ -18,6 +18,7 @@
 #include "host_command.h"
 #include "namespaces.h"
 #include "plan.h"
+#include "text_file.h"
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -31,19 +32,6 @@ bool sshd_enabled() { return fs::exists(client_key_path()); }
 
 namespace {
 
-void write_file(const std::string& path, const std::string& text, fs::perms mode) {
-    std::ofstream out(path, std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) throw std::runtime_error(fmt::format("cannot write {}", path));
-    fs::permissions(path, mode);
-}
-
-std::string read_file(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw std::runtime_error(fmt::format("cannot read {}", path));
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 void make_key(const std::string& path, const std::string& comment) {
     if (fs::exists(path)) return;
@@ -95,9 +83,9 @@ std::string write_node_sshd_files(const std::string& host_dir, const std::string
                                   const std::string& address) {
     fs::create_directories(host_dir);
     make_key(host_dir + "/ssh_host_ed25519_key", "host key of " + address);
-    write_file(host_dir + "/authorized_keys", read_file(client_key_path() + ".pub"),
+    write_text_file(host_dir + "/authorized_keys", read_text_file(client_key_path() + ".pub"),
                fs::perms::owner_read | fs::perms::owner_write);
-    write_file(host_dir + "/sshd_config", sshd_config_text(dir_in_node, address),
+    write_text_file(host_dir + "/sshd_config", sshd_config_text(dir_in_node, address),
                fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);
     return dir_in_node + "/sshd_config";
 }
@@ -159,7 +147,7 @@ InventoryPaths current_inventory_paths() {
 
 void wait_for_sshd_and_write_inventory(const ClusterState& state, double timeout_s) {
     wait_for_sshd(state, timeout_s);
-    write_file(inventory_path(), inventory_text(state, current_inventory_paths()),
+    write_text_file(inventory_path(), inventory_text(state, current_inventory_paths()),
                fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);
 }
 

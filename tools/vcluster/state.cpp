@@ -106,6 +106,7 @@ std::string state_dir() {
     return env && *env ? env : "/run/vcluster";
 }
 std::string state_file() { return state_dir() + "/cluster.json"; }
+std::string own_bin_dir() { return std::filesystem::read_symlink("/proc/self/exe").parent_path().string(); }
 std::string node_dir(int id) { return fmt::format("{}/node{}", state_dir(), id); }
 
 std::optional<ClusterState> load_state() {

@@ -55,6 +55,8 @@ void from_json(const nlohmann::json& j, ClusterState& s);
 std::string state_dir();
 std::string state_file();
 std::string node_dir(int id);   // <state dir>/node<id>
+// Where this vcluster binary is: its build's bin dir (omxd and the helper scripts beside it).
+std::string own_bin_dir();
 
 // nullopt when no cluster is recorded. Throws std::runtime_error on a corrupt record.
 std::optional<ClusterState> load_state();
