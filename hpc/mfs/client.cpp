@@ -1,0 +1,76 @@
+#include "client.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <chrono>
+#include <iostream>
+
+namespace omx::mfs {
+
+NodeClient::NodeClient(uint16_t node, uint16_t self, const ClusterKey& key,
+                       std::function<std::optional<uint32_t>()> address, ClientOptions opt)
+    : node_(node), self_(self), key_(key), address_(std::move(address)), opt_(opt) {}
+
+std::unique_ptr<mig::Link> NodeClient::take() {
+    {
+        std::unique_lock lock(mu_);
+        bool got = freed_.wait_for(lock, std::chrono::milliseconds(opt_.timeout_ms),
+                                   [&] { return !idle_.empty() || in_use_ < opt_.max_connections; });
+        if (!got) return nullptr;
+        ++in_use_;
+        if (!idle_.empty()) {
+            auto link = std::move(idle_.back());
+            idle_.pop_back();
+            return link;
+        }
+    }
+    try {
+        auto addr = address_();
+        if (!addr) throw std::runtime_error(fmt::format("node {} is unknown or down", node_));
+        auto link = std::make_unique<mig::Link>(mig::connect_tcp(*addr, opt_.port, opt_.timeout_ms, opt_.timeout_ms));
+        link->handshake_as_home(key_, self_, opt_.timeout_ms);
+        return link;
+    } catch (const std::exception& e) {
+        std::cerr << fmt::format("omx-mfs: node {}: {}\n", node_, e.what());
+        give_back(nullptr);
+        return nullptr;
+    }
+}
+
+void NodeClient::give_back(std::unique_ptr<mig::Link> link) {
+    std::lock_guard lock(mu_);
+    --in_use_;
+    if (link) idle_.push_back(std::move(link));
+    freed_.notify_one();
+}
+
+void NodeClient::forget_idle() {
+    std::lock_guard lock(mu_);
+    idle_.clear();   // they lead to the same node: likely as dead as the one that failed
+}
+
+Reply NodeClient::call(const Request& q) {
+    auto link = take();
+    if (!link) return result_only(-EIO);
+    try {
+        link->send(mig::Msg::Call, encode(q));
+        mig::Msg type;
+        std::vector<uint8_t> payload;
+        if (!link->receive(type, payload, opt_.timeout_ms))
+            throw mig::LinkClosed(fmt::format("no answer to {} within {} ms", op_name(q.op), opt_.timeout_ms));
+        if (type != mig::Msg::Result) throw WireError(fmt::format("unexpected {}", mig::to_string(type)));
+        Reply r = decode_reply(payload);
+        give_back(std::move(link));
+        // The server forgot our open files (it restarted, or saw us gone): they are lost.
+        if (r.result == -EBADF && q.handle) r.result = -EIO;
+        return r;
+    } catch (const std::exception& e) {
+        std::cerr << fmt::format("omx-mfs: node {}: {}\n", node_, e.what());
+        give_back(nullptr);
+        forget_idle();
+        return result_only(-EIO);
+    }
+}
+
+}  // namespace omx::mfs

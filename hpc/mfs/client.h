@@ -1,0 +1,49 @@
+#pragma once
+// The file system's side of the oMFS protocol: a small pool of authenticated connections
+// to one other node's server. A request that gets no answer within the failure timeout,
+// or whose connection breaks, fails with EIO: nothing waits on a dead node for longer,
+// and other nodes' requests never wait on it at all.
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "common/cluster_key.h"
+#include "link.h"
+#include "protocol.h"
+
+namespace omx::mfs {
+
+struct ClientOptions {
+    uint16_t port = kDefaultPort;
+    int timeout_ms = 5000;       // the failure timeout
+    size_t max_connections = 8;  // requests to one node in flight at once
+};
+
+class NodeClient {
+public:
+    // `address` gives the node's IPv4 address (network order), nullopt when unknown or down.
+    NodeClient(uint16_t node, uint16_t self, const ClusterKey& key, std::function<std::optional<uint32_t>()> address,
+               ClientOptions opt);
+    Reply call(const Request& q);
+    uint16_t node() const { return node_; }
+
+private:
+    std::unique_ptr<mig::Link> take();
+    void give_back(std::unique_ptr<mig::Link> link);
+    void forget_idle();
+
+    uint16_t node_, self_;
+    const ClusterKey& key_;
+    std::function<std::optional<uint32_t>()> address_;
+    ClientOptions opt_;
+    std::mutex mu_;
+    std::condition_variable freed_;
+    std::vector<std::unique_ptr<mig::Link>> idle_;
+    size_t in_use_ = 0;
+};
+
+}  // namespace omx::mfs

@@ -1,0 +1,91 @@
+#pragma once
+// The oMFS protocol between a node's file system (the client) and another node's oMFS
+// server. It rides on the migration link's framing and handshake (hpc/mig/link.h): both
+// ends prove the cluster key first; then each request is one Call message and its answer
+// one Result message, in order, on that connection.
+//
+//   request = u8 op, credentials (u32 uid, u32 gid, u16 n, n × u32 groups),
+//             str16 path, str16 path2, u64 handle, u64 offset, u32 size, u32 flags,
+//             u32 mode, u32 owner, u32 group, 4 × i64 times, u32 n, n data bytes
+//   reply   = i32 result (-errno on failure), then by op: an Attr (getattr, create,
+//             open), u32 n × Dirent (readdir), str16 (readlink), data (read),
+//             u64 handle (open, create), Statfs (statfs)
+//
+// Every field is bounds-checked when read (common/bytes.h): a malformed message is a
+// WireError, never a crash.
+#include <sys/stat.h>
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/fs_credentials.h"
+
+namespace omx::mfs {
+
+inline constexpr uint16_t kDefaultPort = 4661;
+inline constexpr uint32_t kMaxIo = 1u << 20;   // bytes of one read or write
+
+enum class Op : uint8_t {
+    Getattr = 1, Readdir, Readlink, Mkdir, Unlink, Rmdir, Symlink, Rename, Link, Chmod, Chown,
+    Truncate, Utimens, Open, Create, Read, Write, Release, Fsync, Statfs, Access, Ftruncate, Fgetattr,
+};
+const char* op_name(Op op);
+
+struct Request {
+    Op op = Op::Getattr;
+    FsCredentials who;
+    std::string path, path2;   // path2: rename's and link's target, symlink's contents
+    uint64_t handle = 0;
+    uint64_t offset = 0;       // read/write offset, truncate length
+    uint32_t size = 0;         // read length
+    uint32_t flags = 0;        // open flags, rename flags, access mask, fsync datasync
+    uint32_t mode = 0;
+    uint32_t owner = uint32_t(-1), group = uint32_t(-1);
+    int64_t times[4] = {0, UTIME_OMIT, 0, UTIME_OMIT};   // atime s, ns, mtime s, ns
+    std::vector<uint8_t> data;  // write
+};
+
+struct Attr {
+    uint64_t ino = 0, size = 0, blocks = 0;
+    uint32_t mode = 0, nlink = 0, uid = 0, gid = 0, blksize = 0;
+    int64_t atime = 0, atime_ns = 0, mtime = 0, mtime_ns = 0, ctime = 0, ctime_ns = 0;
+    static Attr from(const struct stat& st);
+    void to(struct stat& st) const;
+};
+
+struct Dirent {
+    std::string name;
+    uint32_t mode = 0;   // type bits only
+    uint64_t ino = 0;
+};
+
+struct Statfs {
+    uint64_t bsize = 0, frsize = 0, blocks = 0, bfree = 0, bavail = 0, files = 0, ffree = 0, namemax = 0;
+    uint64_t fsid = 0;   // tells file systems apart: df of /mfs counts each one once
+};
+
+struct Reply {
+    int32_t result = 0;
+    Attr attr;
+    std::vector<Dirent> entries;
+    std::string text;
+    std::vector<uint8_t> data;
+    uint64_t handle = 0;
+    Statfs fs;
+};
+
+// A reply that is only a result (an error, or success with nothing to say).
+inline Reply result_only(int32_t result) {
+    Reply r;
+    r.result = result;
+    return r;
+}
+
+std::vector<uint8_t> encode(const Request& r);
+Request decode_request(std::span<const uint8_t> b);
+std::vector<uint8_t> encode(const Reply& r);
+Reply decode_reply(std::span<const uint8_t> b);
+
+}  // namespace omx::mfs

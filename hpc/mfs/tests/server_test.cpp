@@ -1,0 +1,96 @@
+#include <gtest/gtest.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+#include "client.h"
+#include "common/fd.h"
+#include "server.h"
+
+using namespace omx::mfs;
+
+namespace {
+
+omx::ClusterKey key() { return omx::ClusterKey::from_hex(std::string(64, 'a')); }
+uint32_t loopback() { return htonl(INADDR_LOOPBACK); }
+
+}  // namespace
+
+TEST(MfsServer, ServesFilesToAClientThatKnowsTheKey) {
+    ServerOptions so;
+    so.port = 0;
+    so.address = "127.0.0.1";
+    Server server(key(), so);
+    auto k = key();
+    ClientOptions co;
+    co.port = server.port();
+    NodeClient client(2, 1, k, [] { return std::optional<uint32_t>(loopback()); }, co);
+    std::string path = "/tmp/mfs-server-test-" + std::to_string(::getpid());
+    Request c;
+    c.op = Op::Create;
+    c.path = path;
+    c.flags = O_RDWR | O_TRUNC;
+    c.mode = 0600;
+    Reply made = client.call(c);
+    ASSERT_EQ(made.result, 0);
+    Request w;
+    w.op = Op::Write;
+    w.handle = made.handle;
+    w.data.assign(kMaxIo, 'z');
+    EXPECT_EQ(client.call(w).result, int(kMaxIo));
+    EXPECT_EQ(std::filesystem::file_size(path), kMaxIo);   // there as soon as the write returned
+    Request st;
+    st.op = Op::Getattr;
+    st.path = "/proc/self";
+    EXPECT_EQ(client.call(st).result, -ENOENT);
+    std::filesystem::remove(path);
+    EXPECT_GE(server.requests(), 3u);
+}
+
+TEST(MfsServer, AWrongKeyGetsNothing) {
+    ServerOptions so;
+    so.port = 0;
+    so.address = "127.0.0.1";
+    Server server(key(), so);
+    auto other = omx::ClusterKey::from_hex(std::string(64, 'b'));
+    ClientOptions co;
+    co.port = server.port();
+    co.timeout_ms = 1000;
+    NodeClient client(2, 1, other, [] { return std::optional<uint32_t>(loopback()); }, co);
+    Request st;
+    st.op = Op::Getattr;
+    st.path = "/";
+    EXPECT_EQ(client.call(st).result, -EIO);
+    EXPECT_EQ(server.requests(), 0u);
+}
+
+TEST(MfsServer, ANodeThatDoesNotAnswerIsEioWithinTheTimeout) {
+    // A listener that accepts (the kernel does) but never answers: a hung node.
+    omx::UniqueFd l(::socket(AF_INET, SOCK_STREAM, 0));
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = loopback();
+    ASSERT_EQ(::bind(l.get(), reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    ASSERT_EQ(::listen(l.get(), 4), 0);
+    socklen_t len = sizeof a;
+    ::getsockname(l.get(), reinterpret_cast<sockaddr*>(&a), &len);
+    auto k = key();
+    ClientOptions co;
+    co.port = ntohs(a.sin_port);
+    co.timeout_ms = 500;
+    NodeClient client(2, 1, k, [] { return std::optional<uint32_t>(loopback()); }, co);
+    Request st;
+    st.op = Op::Getattr;
+    st.path = "/";
+    auto t0 = std::chrono::steady_clock::now();
+    EXPECT_EQ(client.call(st).result, -EIO);
+    // Bounded, not timed: the call came back (a generous bound, these machines are noisy).
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(30));
+    NodeClient unknown(3, 1, k, [] { return std::optional<uint32_t>(); }, co);
+    EXPECT_EQ(unknown.call(st).result, -EIO);
+}
