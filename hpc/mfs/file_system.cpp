@@ -372,6 +372,7 @@ void* mfs_init(fuse_conn_info* conn, fuse_config* cfg) {
     cfg->hard_remove = 1;   // the server holds open files: unlink them for real
     cfg->use_ino = 0;       // node-local inode numbers collide across nodes (find sees loops)
     conn->max_write = kMaxIo;
+    conn->max_read = kMaxIo;   // as the max_read mount option says
     conn->want &= ~unsigned(FUSE_CAP_ASYNC_READ);
     return fuse_get_context()->private_data;
 }

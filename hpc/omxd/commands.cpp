@@ -92,7 +92,8 @@ json Daemon::status_json() const {
             {"address", addr ? format_ipv4(addr) : ""},
             {"admin", admin_json()},
             {"configured", table_.configured()},
-            {"up", table_.up_count()}};
+            {"up", table_.up_count()},
+            {"mfs", mfs_ ? mfs_->status() : json{{"enabled", false}, {"mounted", false}, {"dfsa", false}}}};
 }
 
 json Daemon::map_json() const {
@@ -195,6 +196,12 @@ awaitable<json> Daemon::handle(const json& req, uid_t uid) {
             co_return co_await migrations_->migrate(pid_arg(req), to, uid);
         }
         if (cmd == "process") co_return migrations_->process(pid_arg(req));
+        if (cmd == "mfs") co_return migrations_->places(pid_arg(req));
+        if (cmd == "select") {
+            long node = req.value("node", -1L);
+            if (node < 0 || node > 65535) co_return fail("\"node\" must be a node id (0 = none)");
+            co_return migrations_->set_selected(pid_arg(req), uint16_t(node), uid);
+        }
         if (cmd == "lock") co_return migrations_->set_lock(pid_arg(req), req.value("lock", 1) != 0, uid);
         if (cmd == "processes") co_return migrations_->processes();
         if (cmd == "mask") co_return migrations_->set_mask(pid_arg(req), ClusterMask::from_json(req), uid);

@@ -166,6 +166,9 @@ void Daemon::start() {
         metrics_->start();
     }
     start_migrations();
+    mfs_ = std::make_unique<MfsMount>(io_, MfsSettings{opt_.mfs, opt_.mfs_mount, opt_.dfsa, opt_.key_file, ctl,
+                                                       opt_.run_dir + "/mfs.json", int(opt_.down_timeout.count())});
+    mfs_->start();
     asio::co_spawn(io_, receive_loop(info_sock_), asio::detached);
     if (disc_sock_) asio::co_spawn(io_, receive_loop(disc_sock_), asio::detached);
     asio::co_spawn(io_, sample_loop(), asio::detached);
@@ -187,6 +190,7 @@ void Daemon::stop() {
     if (control_) control_->stop();
     if (metrics_) metrics_->stop();
     if (migrations_) migrations_->stop();
+    if (mfs_) mfs_->stop();
 }
 
 void Daemon::start_migrations() {

@@ -20,6 +20,7 @@
 #include "load_meter.h"
 #include "metrics.h"
 #include "migrations.h"
+#include "mfs_mount.h"
 #include "node_table.h"
 #include "options.h"
 #include "process_sampler.h"
@@ -112,6 +113,7 @@ private:
     std::unique_ptr<ControlServer> control_;
     std::unique_ptr<MetricsServer> metrics_;
     std::unique_ptr<Migrations> migrations_;
+    std::unique_ptr<MfsMount> mfs_;
     struct Pending {   // a move of ours the target's gossip may not show yet
         Clock::time_point at;
         double runq = 0;

@@ -124,6 +124,9 @@ int main(int argc, char** argv) {
     app.add_option("--discovery-port", opt.discovery_port, "UDP autodiscovery port")->capture_default_str();
     app.add_option("--metrics-port", opt.metrics_port, "Prometheus HTTP port (0 = off)")->capture_default_str();
     app.add_option("--metrics-address", opt.metrics_address, "address the metrics server binds")->capture_default_str();
+    app.add_option("--mfs", opt.mfs_mount, "where omxd keeps oMFS mounted (omx-mfs)")->capture_default_str();
+    app.add_flag("!--no-mfs", opt.mfs, "do not mount oMFS (an fstab line may)");
+    app.add_option("--dfsa", opt.dfsa, "direct file system access for migrated processes (0|1)")->capture_default_str();
     app.add_flag("--syslog", opt.log_syslog, "log to syslog (default when running as a daemon)");
     app.add_option("--log-level", opt.log_level, "trace, debug, info, warn, error")->capture_default_str();
     app.add_flag("--skip-kernel-check", skip_kernel_check, "start even when the kernel lacks a required feature (see kernel/check)");

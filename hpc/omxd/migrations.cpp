@@ -18,6 +18,7 @@
 #include "common/fd.h"
 #include "common/net.h"
 #include "common/proc.h"
+#include "helpers.h"
 
 namespace fs = std::filesystem;
 
@@ -32,39 +33,6 @@ using local = asio::local::stream_protocol;
 namespace {
 
 json fail(const std::string& why) { return {{"ok", false}, {"error", why}}; }
-
-std::string helper_path(const char* name) {
-    return (fs::read_symlink("/proc/self/exe").parent_path() / name).string();
-}
-
-// Starts `argv` with `fds` (parent fd -> fd number in the child) and nothing else open,
-// in a session of its own: helpers outlive an omxd restart and its signals.
-pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::pair<int, int>>& fds) {
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    pid_t pid = ::fork();
-    if (pid < 0) throw std::runtime_error(fmt::format("fork: {}", std::strerror(errno)));
-    if (pid == 0) {
-        ::setsid();
-        std::vector<int> tmp;
-        for (const auto& [from, to] : fds) tmp.push_back(::fcntl(from, F_DUPFD_CLOEXEC, 100));
-        int top = 2;
-        for (size_t i = 0; i < fds.size(); ++i) {
-            ::dup2(tmp[i], fds[i].second);
-            top = std::max(top, fds[i].second);
-        }
-        int devnull = ::open("/dev/null", O_RDONLY);
-        if (devnull >= 0) ::dup2(devnull, 0);
-        ::close_range(unsigned(top + 1), ~0U, 0);
-        sigset_t none;
-        sigemptyset(&none);
-        ::sigprocmask(SIG_SETMASK, &none, nullptr);
-        ::execv(args[0], args.data());
-        _exit(127);
-    }
-    return pid;
-}
 
 // Starts a helper with one end of a socketpair as fd `channel_fd` (its events, and for a
 // deputy our commands) and returns its pid with our end.
@@ -278,6 +246,7 @@ awaitable<void> Migrations::deputy_reader(std::shared_ptr<Deputy> d) {
                          .to = uint16_t(ev.value("node", 0)), .outcome = "failed: " + k.last_error});
         } else if (what == "exec") {
             k.command = ev.value("command", "");
+            k.lastexec = d->node;
             continue;
         } else if (what == "forked") {
             adopt_forked_child(d->process, ev);
@@ -554,6 +523,7 @@ json Migrations::process(pid_t pid) const {
     auto dep = deputies_.find(pid);
     uint16_t where = dep != deputies_.end() ? dep->second->node : 0;
     json j = {{"ok", true}, {"pid", pid}, {"where", where}, {"nmigs", k.nmigs}, {"lock", locked(pid) ? 1 : 0},
+              {"selected", inherited(pid, &Known::selected).value_or(0)},
               {"cantmove", where ? std::string() : process_cantmove(pid)}};
     j.update(mask(pid).to_json());
     return j;
@@ -571,6 +541,29 @@ json Migrations::set_mask(pid_t pid, const ClusterMask& m, uid_t uid) {
         send_line(*d->second->sock, {{"cmd", "home"}});
     }
     return process(pid);
+}
+
+json Migrations::places(pid_t pid) const {
+    const uint16_t self = ctx_.self();
+    json j = {{"ok", true}, {"pid", pid}, {"here", self}, {"home", self}, {"lastexec", self}};
+    for (const auto& [helper, g] : guests_)
+        if (!g->info.is_null() && g->info.value("pid", 0) == pid) {   // running here for another node
+            j["home"] = g->info.value("home", 0);
+            return j;
+        }
+    if (auto d = deputies_.find(pid); d != deputies_.end() && d->second->node) j["here"] = d->second->node;
+    if (auto k = known_.find(pid); k != known_.end() && k->second.lastexec) j["lastexec"] = k->second.lastexec;
+    j["selected"] = inherited(pid, &Known::selected).value_or(0);
+    return j;
+}
+
+json Migrations::set_selected(pid_t pid, uint16_t node, uid_t uid) {
+    auto owner = process_owner(pid);
+    if (!owner) return fail(fmt::format("no process {} on this node", pid));
+    if (uid != 0 && uid != *owner) return fail(fmt::format("process {} is not yours", pid));
+    if (known_.size() > 4096) forget_dead();
+    known_[pid].selected = node;
+    return places(pid);
 }
 
 std::vector<AwayProcess> Migrations::away() const {

@@ -87,6 +87,10 @@ public:
     nlohmann::json process(pid_t pid) const;          // where, nmigs, lock, cantmove
     nlohmann::json set_lock(pid_t pid, bool lock, uid_t uid);
     nlohmann::json set_mask(pid_t pid, const ClusterMask& mask, uid_t uid);
+    // oMFS's magic directories: where the process runs, its home, where it last exec'd and
+    // the node selected for it (its own or the nearest ancestor's; 0 = none).
+    nlohmann::json places(pid_t pid) const;
+    nlohmann::json set_selected(pid_t pid, uint16_t node, uid_t uid);
     nlohmann::json processes() const;                 // away processes and guests (mps, mtop)
 
     // For the balancer.
@@ -119,6 +123,8 @@ private:
         std::string last_error;
         std::string command;   // its command line as it left (the husk's memory is released)
         std::optional<ClusterMask> mask;
+        std::optional<uint16_t> selected;   // /mfs/selected (mosproc PID selected N); inherited
+        uint16_t lastexec = 0;              // node of its last exec while away (0 = none seen)
         uint64_t bytes = 0;
         std::chrono::steady_clock::time_point moved_at{};   // last arrival anywhere (or home)
     };

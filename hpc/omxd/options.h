@@ -25,7 +25,11 @@ struct Options {
     std::string metrics_address = "0.0.0.0";
     bool log_syslog = false;
     std::string log_level = "info";
-    bool omdiscd = false;  // started under the name omdiscd
+    bool omdiscd = false;
+    // oMFS: omxd keeps it mounted at mfs_mount (omx-mfs) unless mfs is off.
+    bool mfs = true;
+    std::string mfs_mount = "/mfs";
+    bool dfsa = true;  // started under the name omdiscd
 };
 
 }  // namespace omx
