@@ -50,27 +50,36 @@ void NodeClient::forget_idle() {
     idle_.clear();   // they lead to the same node: likely as dead as the one that failed
 }
 
-Reply NodeClient::call(const Request& q) {
+Reply NodeClient::call(const Request& q) { return std::move(call_many({q}).front()); }
+
+std::vector<Reply> NodeClient::call_many(const std::vector<Request>& qs) {
+    std::vector<Reply> out;
     auto link = take();
-    if (!link) return result_only(-EIO);
+    if (!link) {
+        out.assign(qs.size(), result_only(-EIO));
+        return out;
+    }
     try {
-        link->send(mig::Msg::Call, encode(q));
-        mig::Msg type;
-        std::vector<uint8_t> payload;
-        if (!link->receive(type, payload, opt_.timeout_ms))
-            throw mig::LinkClosed(fmt::format("no answer to {} within {} ms", op_name(q.op), opt_.timeout_ms));
-        if (type != mig::Msg::Result) throw WireError(fmt::format("unexpected {}", mig::to_string(type)));
-        Reply r = decode_reply(payload);
+        for (const auto& q : qs) link->send(mig::Msg::Call, q.data, encode_fields(q));
+        for (const auto& q : qs) {
+            mig::Msg type;
+            std::vector<uint8_t> payload;
+            if (!link->receive(type, payload, opt_.timeout_ms))
+                throw mig::LinkClosed(fmt::format("no answer to {} within {} ms", op_name(q.op), opt_.timeout_ms));
+            if (type != mig::Msg::Result) throw WireError(fmt::format("unexpected {}", mig::to_string(type)));
+            Reply r = decode_reply(std::move(payload));
+            // The server forgot our open files (it restarted, or saw us gone): they are lost.
+            if (r.result == -EBADF && q.handle) r.result = -EIO;
+            out.push_back(std::move(r));
+        }
         give_back(std::move(link));
-        // The server forgot our open files (it restarted, or saw us gone): they are lost.
-        if (r.result == -EBADF && q.handle) r.result = -EIO;
-        return r;
     } catch (const std::exception& e) {
         std::cerr << fmt::format("omx-mfs: node {}: {}\n", node_, e.what());
         give_back(nullptr);
         forget_idle();
-        return result_only(-EIO);
+        out.resize(qs.size(), result_only(-EIO));
     }
+    return out;
 }
 
 }  // namespace omx::mfs

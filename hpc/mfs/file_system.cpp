@@ -79,7 +79,17 @@ Reply FileSystem::call(uint16_t node, Request q) {
     return client(node).call(q);
 }
 
+std::vector<Reply> FileSystem::call_many(uint16_t node, const std::vector<Request>& qs) {
+    if (node != view_.self()) return client(node).call_many(qs);
+    std::vector<Reply> out;
+    for (const auto& q : qs) out.push_back(call(node, q));
+    return out;
+}
+
 namespace {
+
+// Big reads and writes travel as pieces of this size, several in flight at once.
+constexpr size_t kPiece = 256 << 10;
 
 FileSystem& fs() { return *static_cast<FileSystem*>(fuse_get_context()->private_data); }
 
@@ -225,35 +235,42 @@ int mfs_create(const char* path, mode_t mode, fuse_file_info* fi) { return open_
 
 int mfs_read(const char*, char* buf, size_t size, off_t off, fuse_file_info* fi) {
     auto& f = open_file(fi);
-    size_t done = 0;
-    while (done < size) {
+    std::vector<Request> pieces;
+    for (size_t at = 0; at < size; at += kPiece) {
         Request q = request(Op::Read, "");
         q.handle = f.handle;
-        q.offset = uint64_t(off) + done;
-        const uint32_t want = uint32_t(std::min<size_t>(size - done, kMaxIo));
-        q.size = want;
-        Reply r = fs().call(f.node, std::move(q));
+        q.offset = uint64_t(off) + at;
+        q.size = uint32_t(std::min(size - at, kPiece));
+        pieces.push_back(std::move(q));
+    }
+    auto replies = fs().call_many(f.node, pieces);
+    size_t done = 0;
+    for (size_t i = 0; i < replies.size(); ++i) {
+        const Reply& r = replies[i];
         if (r.result < 0) return done ? int(done) : r.result;
         std::memcpy(buf + done, r.data.data(), r.data.size());
         done += r.data.size();
-        if (r.data.size() < want) break;   // end of file
+        if (r.data.size() < pieces[i].size) break;   // end of file
     }
     return int(done);
 }
 
 int mfs_write(const char*, const char* buf, size_t size, off_t off, fuse_file_info* fi) {
     auto& f = open_file(fi);
-    size_t done = 0;
-    while (done < size) {
+    std::vector<Request> pieces;
+    for (size_t at = 0; at < size; at += kPiece) {
         Request q = request(Op::Write, "");
         q.handle = f.handle;
-        q.offset = uint64_t(off) + done;
-        size_t n = std::min<size_t>(size - done, kMaxIo);
-        q.data.assign(buf + done, buf + done + n);
-        Reply r = fs().call(f.node, std::move(q));
-        if (r.result < 0) return done ? int(done) : r.result;
-        done += size_t(r.result);
-        if (size_t(r.result) < n) break;
+        q.offset = uint64_t(off) + at;
+        q.data.assign(buf + at, buf + at + std::min(size - at, kPiece));
+        pieces.push_back(std::move(q));
+    }
+    auto replies = fs().call_many(f.node, pieces);
+    size_t done = 0;
+    for (size_t i = 0; i < replies.size(); ++i) {
+        if (replies[i].result < 0) return done ? int(done) : replies[i].result;
+        done += size_t(replies[i].result);
+        if (size_t(replies[i].result) < pieces[i].data.size()) break;
     }
     return int(done);
 }

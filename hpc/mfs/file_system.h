@@ -42,6 +42,7 @@ public:
 
     // Sends a request to a node (this node's own files are served here, as the caller).
     Reply call(uint16_t node, Request q);
+    std::vector<Reply> call_many(uint16_t node, const std::vector<Request>& qs);
     void created_magic(pid_t caller, uint16_t node);
     std::string link_target(Magic m, pid_t caller);
     ClusterView& view() { return view_; }

@@ -2,6 +2,8 @@
 
 #include "common/bytes.h"
 
+#include <cstring>
+
 namespace omx::mfs {
 
 const char* op_name(Op op) {
@@ -31,16 +33,14 @@ Attr get_attr(ByteReader& r) {
     return a;
 }
 
-void put_data(ByteWriter& w, const std::vector<uint8_t>& d) {
-    w.u32(uint32_t(d.size()));
-    w.bytes(d);
-}
-
-std::vector<uint8_t> get_data(ByteReader& r) {
-    uint32_t n = r.u32();
-    if (n > kMaxIo) throw WireError("oMFS: oversized data");
-    auto s = r.bytes(n);
-    return {s.begin(), s.end()};
+// The fields between the data and the trailing length; the data is left in `message`.
+std::span<const uint8_t> split(std::vector<uint8_t>& message, size_t& data_len) {
+    if (message.size() < 4) throw WireError("oMFS: short message");
+    uint32_t n;
+    std::memcpy(&n, message.data() + message.size() - 4, 4);
+    if (n > kMaxIo || n > message.size() - 4) throw WireError("oMFS: bad data length");
+    data_len = n;
+    return std::span<const uint8_t>(message).subspan(n, message.size() - 4 - n);
 }
 
 }  // namespace
@@ -65,7 +65,7 @@ void Attr::to(struct stat& st) const {
     st.st_ctim = {time_t(ctime), long(ctime_ns)};
 }
 
-std::vector<uint8_t> encode(const Request& q) {
+std::vector<uint8_t> encode_fields(const Request& q) {
     ByteWriter w;
     w.u8(uint8_t(q.op));
     w.u32(q.who.uid);
@@ -82,12 +82,20 @@ std::vector<uint8_t> encode(const Request& q) {
     w.u32(q.owner);
     w.u32(q.group);
     for (int64_t t : q.times) w.u64(uint64_t(t));
-    put_data(w, q.data);
+    w.u32(uint32_t(q.data.size()));
     return std::move(w.data());
 }
 
-Request decode_request(std::span<const uint8_t> b) {
-    ByteReader r(b);
+std::vector<uint8_t> encode(const Request& q) {
+    std::vector<uint8_t> out = q.data;
+    auto f = encode_fields(q);
+    out.insert(out.end(), f.begin(), f.end());
+    return out;
+}
+
+Request decode_request(std::vector<uint8_t> message) {
+    size_t data_len = 0;
+    ByteReader r(split(message, data_len));
     Request q;
     uint8_t op = r.u8();
     if (op < uint8_t(Op::Getattr) || op > uint8_t(Op::Fgetattr)) throw WireError("oMFS: unknown operation");
@@ -107,12 +115,13 @@ Request decode_request(std::span<const uint8_t> b) {
     q.owner = r.u32();
     q.group = r.u32();
     for (auto& t : q.times) t = int64_t(r.u64());
-    q.data = get_data(r);
     r.expect_end();
+    message.resize(data_len);
+    q.data = std::move(message);
     return q;
 }
 
-std::vector<uint8_t> encode(const Reply& p) {
+std::vector<uint8_t> encode_fields(const Reply& p) {
     ByteWriter w;
     w.u32(uint32_t(p.result));
     put(w, p.attr);
@@ -123,16 +132,24 @@ std::vector<uint8_t> encode(const Reply& p) {
         w.u64(e.ino);
     }
     w.str16(p.text);
-    put_data(w, p.data);
     w.u64(p.handle);
     for (uint64_t v : {p.fs.bsize, p.fs.frsize, p.fs.blocks, p.fs.bfree, p.fs.bavail, p.fs.files, p.fs.ffree, p.fs.namemax,
                        p.fs.fsid})
         w.u64(v);
+    w.u32(uint32_t(p.data.size()));
     return std::move(w.data());
 }
 
-Reply decode_reply(std::span<const uint8_t> b) {
-    ByteReader r(b);
+std::vector<uint8_t> encode(const Reply& p) {
+    std::vector<uint8_t> out = p.data;
+    auto f = encode_fields(p);
+    out.insert(out.end(), f.begin(), f.end());
+    return out;
+}
+
+Reply decode_reply(std::vector<uint8_t> message) {
+    size_t data_len = 0;
+    ByteReader r(split(message, data_len));
     Reply p;
     p.result = int32_t(r.u32());
     p.attr = get_attr(r);
@@ -146,12 +163,13 @@ Reply decode_reply(std::span<const uint8_t> b) {
         p.entries.push_back(std::move(e));
     }
     p.text = r.str16();
-    p.data = get_data(r);
     p.handle = r.u64();
     for (uint64_t* v : {&p.fs.bsize, &p.fs.frsize, &p.fs.blocks, &p.fs.bfree, &p.fs.bavail, &p.fs.files, &p.fs.ffree,
                         &p.fs.namemax, &p.fs.fsid})
         *v = r.u64();
     r.expect_end();
+    message.resize(data_len);
+    p.data = std::move(message);
     return p;
 }
 

@@ -4,12 +4,16 @@
 // ends prove the cluster key first; then each request is one Call message and its answer
 // one Result message, in order, on that connection.
 //
-//   request = u8 op, credentials (u32 uid, u32 gid, u16 n, n × u32 groups),
-//             str16 path, str16 path2, u64 handle, u64 offset, u32 size, u32 flags,
-//             u32 mode, u32 owner, u32 group, 4 × i64 times, u32 n, n data bytes
-//   reply   = i32 result (-errno on failure), then by op: an Attr (getattr, create,
-//             open), u32 n × Dirent (readdir), str16 (readlink), data (read),
-//             u64 handle (open, create), Statfs (statfs)
+//   request = data (write's bytes), u8 op, credentials (u32 uid, u32 gid, u16 n,
+//             n × u32 groups), str16 path, str16 path2, u64 handle, u64 offset, u32 size,
+//             u32 flags, u32 mode, u32 owner, u32 group, 4 × i64 times,
+//             u32 length of the data
+//   reply   = data (read's bytes), i32 result (-errno on failure), Attr (getattr,
+//             create, open, fgetattr), u32 n × Dirent (readdir), str16 (readlink),
+//             u64 handle (open, create), Statfs (statfs), u32 length of the data
+//
+// The data comes first and its length last, so neither end copies it: the sender sends
+// it from where it is, the receiver keeps the message's buffer as the data.
 //
 // Every field is bounds-checked when read (common/bytes.h): a malformed message is a
 // WireError, never a crash.
@@ -83,9 +87,15 @@ inline Reply result_only(int32_t result) {
     return r;
 }
 
-std::vector<uint8_t> encode(const Request& r);
-Request decode_request(std::span<const uint8_t> b);
+// Everything after the data; a message is the data followed by these.
+std::vector<uint8_t> encode_fields(const Request& r);
+std::vector<uint8_t> encode_fields(const Reply& r);
+std::vector<uint8_t> encode(const Request& r);   // data + fields, in one buffer
 std::vector<uint8_t> encode(const Reply& r);
-Reply decode_reply(std::span<const uint8_t> b);
+// The message's buffer becomes the data.
+Request decode_request(std::vector<uint8_t> message);
+Reply decode_reply(std::vector<uint8_t> message);
+inline Request decode_request(std::span<const uint8_t> b) { return decode_request(std::vector<uint8_t>(b.begin(), b.end())); }
+inline Reply decode_reply(std::span<const uint8_t> b) { return decode_reply(std::vector<uint8_t>(b.begin(), b.end())); }
 
 }  // namespace omx::mfs

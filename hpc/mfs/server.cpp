@@ -81,10 +81,10 @@ void Server::serve_connection(UniqueFd sock) {
             std::vector<uint8_t> payload;
             link.receive(type, payload);
             if (type != mig::Msg::Call) throw WireError(fmt::format("unexpected {}", mig::to_string(type)));
-            Request q = decode_request(payload);
+            Request q = decode_request(std::move(payload));
             ++requests_;
             Reply r = opt_.serving() ? files->serve(q) : result_only(-EACCES);
-            link.send(mig::Msg::Result, encode(r));
+            link.send(mig::Msg::Result, r.data, encode_fields(r));
         }
     } catch (const mig::LinkClosed&) {
     } catch (const std::exception& e) {

@@ -255,19 +255,23 @@ uint32_t decode_u32(std::span<const uint8_t> b) {
 
 Link::Link(omx::UniqueFd sock) : sock_(std::move(sock)) {}
 
-void Link::send(Msg type, std::span<const uint8_t> payload) {
-    if (payload.size() > kMaxMessage) throw std::length_error("migration message too large");
+void Link::send(Msg type, std::span<const uint8_t> payload) { send(type, payload, {}); }
+
+void Link::send(Msg type, std::span<const uint8_t> first, std::span<const uint8_t> second) {
+    const size_t total = first.size() + second.size();
+    if (total > kMaxMessage) throw std::length_error("migration message too large");
     uint8_t head[5];
     head[0] = uint8_t(type);
-    uint32_t len = uint32_t(payload.size());
+    uint32_t len = uint32_t(total);
     std::memcpy(head + 1, &len, 4);   // x86_64 only: little-endian already
     // Head and payload leave in one call, so a small message is one segment and the other
     // end wakes once.
-    iovec iov[2] = {{head, 5}, {const_cast<uint8_t*>(payload.data()), payload.size()}};
+    iovec iov[3] = {{head, 5}, {const_cast<uint8_t*>(first.data()), first.size()},
+                    {const_cast<uint8_t*>(second.data()), second.size()}};
     msghdr msg{};
     msg.msg_iov = iov;
-    msg.msg_iovlen = payload.empty() ? 1 : 2;
-    size_t left = 5 + payload.size();
+    msg.msg_iovlen = 3;
+    size_t left = 5 + total;
     while (left > 0) {
         ssize_t k = ::sendmsg(sock_.get(), &msg, MSG_NOSIGNAL);
         if (k < 0 && errno == EINTR) continue;

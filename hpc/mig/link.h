@@ -108,6 +108,9 @@ public:
     int fd() const { return sock_.get(); }
 
     void send(Msg type, std::span<const uint8_t> payload = {});
+    // One message whose payload is `first` then `second`, without joining them first (a
+    // big data block and a few bytes of fields).
+    void send(Msg type, std::span<const uint8_t> first, std::span<const uint8_t> second);
     // Waits up to `timeout_ms` (-1: forever). False on timeout; LinkClosed when the peer is gone.
     bool receive(Msg& type, std::vector<uint8_t>& payload, int timeout_ms = -1);
     // Watches the link without sleeping for up to `us` microseconds: true as soon as a
