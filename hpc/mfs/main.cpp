@@ -78,14 +78,17 @@ int run(const Settings& s, int ready_fd) {
 
     std::atomic<bool> done{false};
     std::thread state_writer;
-    auto state = [&] { return omx::mfs::MfsState{::getpid(), s.mount, s.dfsa && !view.nomfs(), server.port()}; };
+    auto state = [&] {
+        return omx::mfs::MfsState{::getpid(), s.mount, s.dfsa && !view.nomfs(), server.port(), view.self()};
+    };
     int rc = omx::mfs::serve_mount(fs, s.fsname, [&] {
         omx::mfs::write_state(s.state_file, state());
         state_writer = std::thread([&] {   // mosctl nomfs/mfs switch DFSA
-            bool last = state().dfsa;
+            auto last = state();
             while (!done) {
                 std::this_thread::sleep_for(std::chrono::milliseconds(500));
-                if (state().dfsa != last) omx::mfs::write_state(s.state_file, state()), last = !last;
+                auto now = state();
+                if (now.dfsa != last.dfsa || now.self != last.self) omx::mfs::write_state(s.state_file, now), last = now;
             }
         });
         std::cerr << fmt::format("omx-mfs: oMFS mounted at {} (DFSA {}), serving this node's files on port {}\n",

@@ -12,7 +12,7 @@
 namespace omx::mfs {
 
 void write_state(const std::string& path, const MfsState& s) {
-    nlohmann::json j = {{"pid", s.pid}, {"mount", s.mount}, {"dfsa", s.dfsa}, {"port", s.port}};
+    nlohmann::json j = {{"pid", s.pid}, {"mount", s.mount}, {"dfsa", s.dfsa}, {"port", s.port}, {"self", s.self}};
     std::filesystem::create_directories(std::filesystem::path(path).parent_path());
     std::string tmp = path + ".tmp";
     {
@@ -27,7 +27,8 @@ std::optional<MfsState> read_state(const std::string& path) {
     if (!in) return std::nullopt;
     try {
         auto j = nlohmann::json::parse(in);
-        MfsState s{j.value("pid", 0), j.value("mount", std::string()), j.value("dfsa", false), j.value("port", 0u)};
+        MfsState s{j.value("pid", 0), j.value("mount", std::string()), j.value("dfsa", false), j.value("port", 0u),
+                   uint16_t(j.value("self", 0))};
         if (s.pid <= 0 || (::kill(s.pid, 0) != 0 && errno == ESRCH)) return std::nullopt;
         return s;
     } catch (const std::exception&) {

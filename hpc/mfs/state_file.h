@@ -2,10 +2,11 @@
 // What a node's oMFS is doing, for the other parts on the node: omxd (its `version` and
 // status), and the remote part of each migrated process (whether DFSA applies). Written
 // by omx-mfs to <run dir>/mfs.json; a file whose writer is gone means no oMFS.
-//   {"pid": 123, "mount": "/mfs", "dfsa": true, "port": 4661}
+//   {"pid": 123, "mount": "/mfs", "dfsa": true, "port": 4661, "self": 2}
 // `dfsa` is already off when the node refuses oMFS (mosctl nomfs).
 #include <sys/types.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -18,6 +19,7 @@ struct MfsState {
     std::string mount;
     bool dfsa = false;
     unsigned port = 0;
+    uint16_t self = 0;   // this node's id as omx-mfs last heard it
 };
 
 void write_state(const std::string& path, const MfsState& s);

@@ -158,7 +158,16 @@ int main(int argc, char** argv) {
                 }
                 return what == "home" || what == "goto";
             };
+            auto calls_reported = std::chrono::steady_clock::now();
+            uint64_t calls_told = 0;
             auto report_back = [&] {
+                // How many calls came home, for omxd (mosproc, and the DFSA tests).
+                if (session.forwarded() != calls_told &&
+                    std::chrono::steady_clock::now() - calls_reported > std::chrono::milliseconds(500)) {
+                    calls_told = session.forwarded();
+                    calls_reported = std::chrono::steady_clock::now();
+                    control.report({{"event", "calls"}, {"pid", pid}, {"forwarded", calls_told}});
+                }
                 control.find_omxd({{"cmd", "deputy"}, {"pid", pid}, {"node", session.where()}, {"nmigs", moves},
                                    {"command", command_now}});
             };

@@ -1,5 +1,7 @@
 #include "deputy_session.h"
 
+#include "state_file.h"
+
 #include <fmt/format.h>
 #include <poll.h>
 #include <signal.h>
@@ -50,6 +52,7 @@ MigrationRequest describe(pid_t pid, uint16_t home) {
         else if (key == "Groups:")
             for (uint32_t g; f >> g;) q.groups.push_back(g);
     }
+    if (auto mfs = omx::mfs::read_state(); mfs && mfs->dfsa) q.home_mfs = mfs->mount;
     return q;
 }
 

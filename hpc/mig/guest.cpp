@@ -1,5 +1,7 @@
 #include "guest.h"
 
+#include "dfsa.h"
+
 #include <fmt/format.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -348,8 +350,10 @@ int serve_guest(Link& link, const ClusterKey& key, const GuestOptions& opt) {
     link.send(Msg::Arrived, encode_u32(uint32_t(remote)));
     if (opt.report) opt.report("arrived", req, remote);
     LinkHome home(link, remote, opt.tick);
+    std::optional<Dfsa> dfsa;
+    if (auto cfg = dfsa_config(req.home_mfs)) dfsa.emplace(*cfg, remote);
     for (;;) {
-        Supervised end = supervise(remote, listener.get(), home);
+        Supervised end = supervise(remote, listener.get(), home, nullptr, dfsa ? &*dfsa : nullptr);
         if (end.outcome == Outcome::Exited) {
             link.send(Msg::Exit, encode_u32(uint32_t(end.status)));
             if (opt.report) opt.report("ended", req, remote);

@@ -113,7 +113,8 @@ std::vector<uint8_t> encode_request(const MigrationRequest& q) {
     w.u16(uint16_t(q.groups.size()));
     for (uint32_t g : q.groups) w.u32(g);
     w.str16(q.comm);
-    if (!q.fork_token.empty()) w.str16(q.fork_token);
+    if (!q.fork_token.empty() || !q.home_mfs.empty()) w.str16(q.fork_token);
+    if (!q.home_mfs.empty()) w.str16(q.home_mfs);
     return std::move(w.data());
 }
 
@@ -129,6 +130,7 @@ MigrationRequest decode_request(std::span<const uint8_t> b) {
     for (size_t i = 0; i < n; ++i) q.groups.push_back(r.u32());
     q.comm = r.str16();
     if (r.remaining()) q.fork_token = r.str16();
+    if (r.remaining()) q.home_mfs = r.str16();
     r.expect_end();
     return q;
 }

@@ -75,6 +75,8 @@ struct MigrationRequest {
     std::vector<uint32_t> groups;
     std::string comm;
     std::string fork_token;  // a forked child whose image is already on the node (else empty)
+    std::string home_mfs;    // home's oMFS mount when DFSA is on there (else empty): DFSA
+                             // applies only where both nodes mount it alike (HOWTO 4.3.3)
 };
 
 struct ForkRequest {

@@ -20,6 +20,7 @@
 #include <system_error>
 
 #include "common/proc.h"
+#include "dfsa.h"
 
 namespace omx::mig {
 
@@ -165,7 +166,7 @@ std::optional<ProcessMemory> open_memory_unless_ended(pid_t remote, Supervised& 
     }
 }
 
-Supervised supervise(pid_t remote, int listener, Home& home, SuperviseStats* stats) {
+Supervised supervise(pid_t remote, int listener, Home& home, SuperviseStats* stats, Dfsa* dfsa) {
     ask_for_synchronous_wakeups(listener);
     SuperviseStats st;
     std::set<long> refused_once;
@@ -209,6 +210,7 @@ Supervised supervise(pid_t remote, int listener, Home& home, SuperviseStats* sta
             }
             if (news.come_home) {
                 result.outcome = Outcome::ComeHome;
+                if (dfsa) dfsa->hand_back(home);
                 break;
             }
         }
@@ -234,6 +236,10 @@ Supervised supervise(pid_t remote, int listener, Home& home, SuperviseStats* sta
             mem = std::move(*reopened);
             continue;
         }
+        if (dfsa && dfsa->handle(listener, req, mem)) {
+            ++st.direct;
+            continue;
+        }
         if (req.data.nr == arch::kSysMmap && home.map_file(listener, req.id, args)) {
             ++st.mapped;
             continue;
@@ -243,6 +249,7 @@ Supervised supervise(pid_t remote, int listener, Home& home, SuperviseStats* sta
         if (home_only && home.can_bring_home()) {
             result.outcome = Outcome::NeedsHome;
             result.call = row ? row->name : "syscall " + std::to_string(req.data.nr);
+            if (dfsa) dfsa->hand_back(home);
             break;   // unanswered: the process waits in the call until it is taken home
         }
         if (!row || row->cls != SyscallClass::Forwarded) {
@@ -285,6 +292,7 @@ Supervised supervise(pid_t remote, int listener, Home& home, SuperviseStats* sta
             if (home.can_bring_home()) {   // a shape we cannot carry (fd passing, an odd ioctl): home can
                 result.outcome = Outcome::NeedsHome;
                 result.call = row->name;
+                if (dfsa) dfsa->hand_back(home);
                 break;
             }
             ret = -ENOSYS;

@@ -11,6 +11,8 @@
 
 #include "forward.h"
 
+namespace omx::mig { class Dfsa; }
+
 namespace omx::mig {
 
 // What the remote part needs from the home side; the deputy in this process (omxmig away)
@@ -89,6 +91,7 @@ struct SuperviseStats {
     uint64_t forks = 0;       // children made where the process runs
     uint64_t execs = 0;       // execve made where the process runs
     uint64_t mapped = 0;      // files mapped from this node's copy
+    uint64_t direct = 0;      // DFSA: file calls made here on this node's files
 };
 
 // ComeHome: the deputy asked. NeedsHome: the process made a call that only runs at home;
@@ -102,7 +105,8 @@ struct Supervised {
 };
 
 // `remote` must be our child. With ComeHome the process is left running, every call of
-// it answered, for the caller to checkpoint.
-Supervised supervise(pid_t remote, int listener, Home& home, SuperviseStats* stats = nullptr);
+// it answered, for the caller to checkpoint. With `dfsa`, file calls on this node's oMFS
+// files run here (dfsa.h); before the process leaves for home they are handed back.
+Supervised supervise(pid_t remote, int listener, Home& home, SuperviseStats* stats = nullptr, Dfsa* dfsa = nullptr);
 
 }  // namespace omx::mig

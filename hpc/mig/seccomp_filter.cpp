@@ -15,6 +15,7 @@
 
 #include "arch/arch.h"
 #include "common/fd.h"
+#include "dfsa.h"
 #include "syscall_table.h"
 
 namespace omx::mig {
@@ -49,6 +50,17 @@ std::vector<sock_filter> migrated_process_filter() {
             scmp_arg_cmp cmp{unsigned(row.cond_arg), SCMP_CMP_MASKED_EQ, row.cond_mask, row.cond_value};
             check(seccomp_rule_add_array(ctx.get(), SCMP_ACT_ALLOW, int(row.nr), 1, &cmp), row.name);
         }
+    }
+    // DFSA: the data calls on files opened directly (their numbers are DFSA's) run natively.
+    const scmp_arg_cmp direct_fd = SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffff00u, unsigned(kDfsaFirstFd));
+    for (const char* name : dfsa_native_calls()) {
+        int nr = seccomp_syscall_resolve_name(name);
+        if (nr < 0 || classify(nr) == SyscallClass::Local) continue;   // not on this architecture, or free anyway
+        check(seccomp_rule_add_array(ctx.get(), SCMP_ACT_ALLOW, nr, 1, &direct_fd), name);
+    }
+    for (int cmd : dfsa_native_fcntl_commands()) {
+        scmp_arg_cmp both[2] = {direct_fd, SCMP_A1(SCMP_CMP_EQ, uint64_t(cmd))};
+        check(seccomp_rule_add_array(ctx.get(), SCMP_ACT_ALLOW, int(arch::kSysFcntl), 2, both), "fcntl");
     }
     omx::UniqueFd mem(::memfd_create("omx-filter", MFD_CLOEXEC));
     if (!mem) throw std::runtime_error(fmt::format("memfd_create: {}", std::strerror(errno)));

@@ -248,6 +248,9 @@ awaitable<void> Migrations::deputy_reader(std::shared_ptr<Deputy> d) {
             k.command = ev.value("command", "");
             k.lastexec = d->node;
             continue;
+        } else if (what == "calls") {
+            k.forwarded = ev.value("forwarded", uint64_t(0));
+            continue;
         } else if (what == "forked") {
             adopt_forked_child(d->process, ev);
             continue;   // not an answer to anything a control request waits for
@@ -523,7 +526,7 @@ json Migrations::process(pid_t pid) const {
     auto dep = deputies_.find(pid);
     uint16_t where = dep != deputies_.end() ? dep->second->node : 0;
     json j = {{"ok", true}, {"pid", pid}, {"where", where}, {"nmigs", k.nmigs}, {"lock", locked(pid) ? 1 : 0},
-              {"selected", inherited(pid, &Known::selected).value_or(0)},
+              {"selected", inherited(pid, &Known::selected).value_or(0)}, {"forwarded", k.forwarded},
               {"cantmove", where ? std::string() : process_cantmove(pid)}};
     j.update(mask(pid).to_json());
     return j;

@@ -125,6 +125,7 @@ private:
         std::optional<ClusterMask> mask;
         std::optional<uint16_t> selected;   // /mfs/selected (mosproc PID selected N); inherited
         uint16_t lastexec = 0;              // node of its last exec while away (0 = none seen)
+        uint64_t forwarded = 0;             // calls its deputy made at home for it
         uint64_t bytes = 0;
         std::chrono::steady_clock::time_point moved_at{};   // last arrival anywhere (or home)
     };

@@ -47,7 +47,7 @@ TEST(Link, CallAndResultRoundTrip) {
 }
 
 TEST(Link, RequestRoundTrip) {
-    MigrationRequest q{1234, 3, 1000, 100, {4, 24, 27}, "awk", ""};
+    MigrationRequest q{1234, 3, 1000, 100, {4, 24, 27}, "awk", "", ""};
     MigrationRequest p = decode_request(encode_request(q));
     EXPECT_EQ(p.pid, 1234u);
     EXPECT_EQ(p.home, 3);
@@ -57,6 +57,14 @@ TEST(Link, RequestRoundTrip) {
     EXPECT_EQ(p.fork_token, "");
     q.fork_token = "0123456789abcdef0123456789abcdef";
     EXPECT_EQ(decode_request(encode_request(q)).fork_token, q.fork_token);
+    // Home's oMFS (DFSA) travels after the token, with or without one.
+    q.home_mfs = "/mfs";
+    EXPECT_EQ(decode_request(encode_request(q)).home_mfs, "/mfs");
+    EXPECT_EQ(decode_request(encode_request(q)).fork_token, q.fork_token);
+    q.fork_token.clear();
+    auto back = decode_request(encode_request(q));
+    EXPECT_EQ(back.fork_token, "");
+    EXPECT_EQ(back.home_mfs, "/mfs");
 }
 
 TEST(Link, ForkMessagesRoundTripAndBadOnesAreRefused) {

@@ -20,6 +20,7 @@ inline constexpr uint32_t kAuditArch = AUDIT_ARCH_I386;  // what the seccomp fil
 // glibc multiplex them through socketcall.
 inline constexpr long kSysMmap = SYS_mmap2;
 inline constexpr long kSysFstat = SYS_fstat64;
+inline constexpr long kSysFcntl = SYS_fcntl64;        // the fcntl with the file's own commands
 inline constexpr long kSysGetuid = SYS_getuid32, kSysGeteuid = SYS_geteuid32, kSysGetgid = SYS_getgid32,
                       kSysGetegid = SYS_getegid32;
 // Whether clone's CLONE_SETTLS value is a register value (fs_base) a forked child can be

@@ -16,6 +16,7 @@ inline constexpr uint32_t kAuditArch = AUDIT_ARCH_X86_64;    // what the seccomp
 // Calls the engine makes or recognises whose name differs between architectures.
 inline constexpr long kSysMmap = SYS_mmap;          // mmap with a byte offset
 inline constexpr long kSysFstat = SYS_fstat;        // fills glibc's struct stat as is
+inline constexpr long kSysFcntl = SYS_fcntl;        // the fcntl with the file's own commands
 inline constexpr long kSysGetuid = SYS_getuid, kSysGeteuid = SYS_geteuid, kSysGetgid = SYS_getgid,
                       kSysGetegid = SYS_getegid;
 // Whether clone's CLONE_SETTLS value is a register value (fs_base) a forked child can be
