@@ -96,8 +96,9 @@ std::optional<std::string> direct_path(std::string_view path, std::string_view m
     if (!clean || !m || *m == "/" || !under(*clean, *m)) return std::nullopt;
     auto inside = parse(std::string_view(*clean).substr(m->size()));
     if (!inside) return std::nullopt;
+    // /mfs/here itself is a symbolic link whose target home tells (readlink, lstat).
     bool ours = (inside->kind == MfsPath::Node && inside->node == self) ||
-                (inside->kind == MfsPath::MagicEntry && inside->magic == Magic::Here);
+                (inside->kind == MfsPath::MagicEntry && inside->magic == Magic::Here && inside->rest != "/");
     if (!ours || excluded(inside->rest, *m)) return std::nullopt;
     return inside->rest;
 }

@@ -18,8 +18,8 @@ const std::vector<VerbSpec>& mosctl_verbs() {
         {"noblock", V::SetFlag, 0, 0, "block", 0, "", "accept guest processes (default)"},
         {"quiet", V::SetFlag, 0, 0, "quiet", 1, "", "stop sending load information"},
         {"noquiet", V::SetFlag, 0, 0, "quiet", 0, "", "send load information (default)"},
-        {"nomfs", V::SetFlag, 0, 0, "nomfs", 1, "", "refuse MFS access to this node's files"},
-        {"mfs", V::SetFlag, 0, 0, "nomfs", 0, "", "allow MFS access (default)"},
+        {"nomfs", V::SetFlag, 0, 0, "nomfs", 1, "", "refuse oMFS access to this node's files; DFSA off"},
+        {"mfs", V::SetFlag, 0, 0, "nomfs", 0, "", "allow oMFS access and DFSA (default)"},
         {"expel", V::Expel, 0, 0, nullptr, 0, "", "send guest processes home and wait"},
         {"bring", V::Bring, 0, 0, nullptr, 0, "", "bring this node's processes home and wait"},
         {"gettune", V::GetTune, 0, 0, nullptr, 0, "", "print the overhead parameters"},
@@ -36,6 +36,7 @@ const std::vector<VerbSpec>& mosctl_verbs() {
         {"setyard", V::SetYard, 1, 1, nullptr, 0, "Processor-Type|id|this", "set the yardstick"},
         {"setspeed", V::SetSpeed, 1, 1, nullptr, 0, "N", "set this node's speed (0 = calibrated)"},
         {"setdecay", V::SetDecay, 1, 3, nullptr, 0, "interval [slow fast]", "set the decay parameters"},
+        {"version", V::NodeVersion, 0, 0, nullptr, 0, "", "print the node's openMosix version, oMFS and DFSA"},
     };
     return verbs;
 }

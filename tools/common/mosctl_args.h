@@ -26,6 +26,7 @@ enum class MosctlVerb {
     SetYard,
     SetSpeed,
     SetDecay,
+    NodeVersion,
     Help,
     Version,
 };

@@ -3,6 +3,7 @@
 //   mosproc PID where|lock|nmigs|cantmove
 //   mosproc PID lock 0|1        unlock / lock (a locked process never moves)
 //   mosproc PID goto ID|home    = migrate PID ID
+//   mosproc PID selected ID     the node /mfs/selected leads it to (0 = none); children inherit it
 #include <iostream>
 #include <string>
 #include <vector>
@@ -17,11 +18,13 @@ using namespace omx::tools;
 using json = nlohmann::json;
 
 const char* kUsage =
-    "Usage: mosproc PID [where|lock|nmigs|cantmove|migfilter|mignodes|migpolicy] | mosproc PID lock 0|1\n"
-    "       mosproc PID goto ID|home\n"
+    "Usage: mosproc PID [where|lock|nmigs|cantmove|migfilter|mignodes|migpolicy|selected|forwarded]\n"
+    "       mosproc PID lock 0|1 | mosproc PID goto ID|home | mosproc PID selected ID\n"
     "The per-process openMosix files: where (node id, 0 = home), lock (1 = never moves),\n"
     "nmigs (migrations so far), cantmove (why it cannot move, empty when it can), and the\n"
-    "cluster mask migfilter/mignodes/migpolicy (set it with migmask).\n";
+    "cluster mask migfilter/mignodes/migpolicy (set it with migmask), selected (the node\n"
+    "/mfs/selected leads to for it and its children; 0 = none) and forwarded (system calls\n"
+    "made at home for it while away).\n";
 
 std::string value(const json& r, const std::string& key) {
     const auto& v = r.at(key);
@@ -37,7 +40,8 @@ int dispatch(const std::vector<std::string>& args) {
     auto parsed = parse_count(args[0]);
     if (!parsed || *parsed <= 0) throw UsageError("bad PID '" + args[0] + "'");
     long long pid = *parsed;
-    static const std::vector<std::string> fields = {"where", "lock", "nmigs", "cantmove", "migfilter", "mignodes", "migpolicy"};
+    static const std::vector<std::string> fields = {"where", "lock", "nmigs", "cantmove", "migfilter", "mignodes", "migpolicy",
+                                                    "selected", "forwarded"};
     if (args.size() == 3) {
         if (args[1] == "lock") {
             if (args[2] != "0" && args[2] != "1") throw UsageError("lock takes 0 or 1");
@@ -48,7 +52,13 @@ int dispatch(const std::vector<std::string>& args) {
             omx::control::call({{"cmd", "migrate"}, {"pid", pid}, {"to", args[2]}}, omx::control::socket_path(), 310000);
             return kExitOk;
         }
-        throw UsageError("only lock and goto can be written");
+        if (args[1] == "selected") {
+            auto node = parse_count(args[2]);
+            if (!node || *node > 65535) throw UsageError("selected takes a node id (0 = none)");
+            omx::control::call({{"cmd", "select"}, {"pid", pid}, {"node", *node}});
+            return kExitOk;
+        }
+        throw UsageError("only lock, goto and selected can be written");
     }
     json r = omx::control::call({{"cmd", "process"}, {"pid", pid}});
     if (args.size() == 2) {

@@ -1,5 +1,7 @@
 // mosctl: each openMosix administration verb becomes one or a few control requests to the
 // local omxd (docs/control-protocol.md); all printing is in tools/common/mosctl_format.
+#include <fmt/format.h>
+
 #include <iostream>
 #include <string>
 #include <vector>
@@ -110,6 +112,18 @@ int setdecay(const MosctlCommand& c) {
     return kExitOk;
 }
 
+// /proc/hpc/admin/version's line, and what oMFS does here (HOWTO 11.5: mixing nodes with
+// DFSA on and off is a common error; this says which this one is).
+int node_version() {
+    json s = request({{"cmd", "status"}});
+    json mfs = s.value("mfs", json::object());
+    std::string line = !mfs.value("mounted", false)
+                           ? "oMFS: not mounted (DFSA off)"
+                           : fmt::format("oMFS: mounted at {} (DFSA {})", mfs.value("mount", std::string()),
+                                         mfs.value("dfsa", false) ? "on" : "off");
+    return print(fmt::format("openMosix version: {}\n{}\n", s.value("version", std::string()), line));
+}
+
 int dispatch(const MosctlCommand& c) {
     using V = MosctlVerb;
     switch (c.verb) {
@@ -129,6 +143,7 @@ int dispatch(const MosctlCommand& c) {
         case V::SetYard: return setyard(c);
         case V::SetSpeed: set_admin("speed", c.numbers[0]); return kExitOk;
         case V::SetDecay: return setdecay(c);
+        case V::NodeVersion: return node_version();
     }
     return kExitFailure;
 }

@@ -47,6 +47,7 @@ TEST(MfsPath, DirectPathIsOnlyForThisNodesOwnFiles) {
     EXPECT_EQ(direct_path("/mfs/2/data/x", "/mfs", 2), "/data/x");
     EXPECT_EQ(direct_path("/mfs/here/data", "/mfs", 2), "/data");
     EXPECT_EQ(direct_path("/mfs/2", "/mfs", 2), "/");
+    EXPECT_FALSE(direct_path("/mfs/here", "/mfs", 2));   // the link itself: home answers readlink
     EXPECT_FALSE(direct_path("/mfs/3/data", "/mfs", 2));
     EXPECT_FALSE(direct_path("/mfs/home/data", "/mfs", 2));      // home decides at home
     EXPECT_FALSE(direct_path("/mfs/magic/data", "/mfs", 2));
