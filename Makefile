@@ -91,6 +91,7 @@ bench: build
 	OMX_BUILD=$(abspath $(BUILD)) /usr/bin/python3 tests/bench/balancing_bench.py
 	OMX_BUILD=$(abspath $(BUILD)) /usr/bin/python3 tests/bench/stress_bench.py
 	OMX_BUILD=$(abspath $(BUILD)) /usr/bin/python3 tests/bench/vm_bench.py
+	OMX_BUILD=$(abspath $(BUILD)) /usr/bin/python3 tests/bench/mfs_bench.py
 
 # A UML / IA32 kernel from Debian's linux-source with kernel/openmosix.config merged in,
 # verified with omx-kernel-check (docs/kernel.md). Not part of `make test`: long, and

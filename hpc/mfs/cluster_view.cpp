@@ -31,7 +31,14 @@ void ClusterView::start() {
     });
 }
 
+void ClusterView::refresh_soon() {
+    std::lock_guard lock(refresh_mu_);
+    if (std::chrono::steady_clock::now() - last_refresh_ < std::chrono::milliseconds(200)) return;
+    refresh();
+}
+
 bool ClusterView::refresh() {
+    last_refresh_ = std::chrono::steady_clock::now();
     try {
         auto nodes = control::call({{"cmd", "nodes"}}, socket_, 2000);
         auto status = control::call({{"cmd", "status"}}, socket_, 2000);

@@ -39,6 +39,8 @@ public:
     bool nomfs() const { return nomfs_; }
     std::map<uint16_t, NodeInfo> nodes() const;
     std::optional<uint32_t> address(uint16_t node) const;   // nullopt when unknown or down
+    // Asks omxd again now (at most every 200 ms): a node that just came up is known at once.
+    void refresh_soon();
     // For the magic names; a thread id is taken as its process.
     ProcessPlaces places(pid_t pid) const;
 
@@ -56,6 +58,8 @@ private:
     std::condition_variable wake_;
     std::mutex wake_mu_;
     std::thread refresher_;
+    std::mutex refresh_mu_;
+    std::chrono::steady_clock::time_point last_refresh_{};
 };
 
 // The process a thread id belongs to (its Tgid), or `tid` when /proc does not say.

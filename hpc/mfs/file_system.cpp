@@ -67,7 +67,16 @@ NodeClient& FileSystem::client(uint16_t node) {
     auto& c = clients_[node];
     if (!c)
         c = std::make_unique<NodeClient>(
-            node, view_.self(), key_, [this, node] { return view_.address(node); }, opt_.client);
+            node, view_.self(), key_,
+            [this, node] {
+                auto a = view_.address(node);
+                if (!a) {   // just up? ask omxd again before saying EIO
+                    view_.refresh_soon();
+                    a = view_.address(node);
+                }
+                return a;
+            },
+            opt_.client);
     return *c;
 }
 

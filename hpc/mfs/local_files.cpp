@@ -55,7 +55,9 @@ Reply LocalFiles::open(const Request& q, bool create) {
     std::string path;
     if ((r.result = checked(q.path, path, mount_))) return r;
     int flags = int(q.flags) | O_NOFOLLOW | O_CLOEXEC;
-    flags &= ~O_NOCTTY;
+    // O_DIRECT is the client's business (oMFS never caches there); here the file is read
+    // into buffers of any alignment.
+    flags &= ~(O_NOCTTY | O_DIRECT);
     if (create) flags |= O_CREAT;
     // A FIFO would block the server in open: non-blocking, then refused as special below.
     UniqueFd fd(::open(path.c_str(), flags | O_NONBLOCK, mode_t(q.mode)));
@@ -114,7 +116,7 @@ Reply LocalFiles::serve_as_user(const Request& q) {
             int fd = with_handle(q.handle);
             if (fd < 0) return result_only(-EBADF);
             size_t want = std::min<size_t>(q.size, kMaxIo);
-            r.data.resize(want);
+            r.data.resize(want);   // (zeroing 1 MiB costs ~2% of sending it)
             size_t got = 0;
             while (got < want) {
                 ssize_t n = ::pread(fd, r.data.data() + got, want - got, off_t(q.offset + got));

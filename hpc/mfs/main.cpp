@@ -61,6 +61,9 @@ void clear_stale_mount(const std::string& mount) {
 }
 
 int run(const Settings& s, int ready_fd) {
+    // Modes arrive already masked by the caller's umask (the kernel did it on its node):
+    // ours must not mask them again.
+    ::umask(0);
     auto key = omx::ClusterKey::load(s.key_file);
     omx::mfs::ClusterView view(s.control_socket);
     view.start();
@@ -96,6 +99,8 @@ int run(const Settings& s, int ready_fd) {
         if (ready_fd >= 0) {
             (void)!::write(ready_fd, "ok", 2);
             ::close(ready_fd);
+            // Detached (mount(8) started us): whoever waits on our output must see its end.
+            if (int null = ::open("/dev/null", O_RDWR); null >= 0) ::dup2(null, 1), ::dup2(null, 2), ::close(null);
         }
     });
     done = true;

@@ -42,6 +42,7 @@ Server::~Server() {
 void Server::accept_loop() {
     while (!stopping_) {
         pollfd p{listener_.get(), POLLIN, 0};
+        drop_idle_sessions();
         if (::poll(&p, 1, 500) <= 0) continue;
         UniqueFd conn(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
         if (!conn) continue;
@@ -61,7 +62,16 @@ std::shared_ptr<LocalFiles> Server::attach(uint16_t node) {
 void Server::detach(uint16_t node) {
     std::lock_guard lock(mu_);
     auto it = sessions_.find(node);
-    if (it != sessions_.end() && --it->second.connections == 0) sessions_.erase(it);   // its files close
+    if (it != sessions_.end() && --it->second.connections == 0) it->second.idle_since = std::chrono::steady_clock::now();
+}
+
+void Server::drop_idle_sessions() {
+    std::lock_guard lock(mu_);
+    auto now = std::chrono::steady_clock::now();
+    for (auto it = sessions_.begin(); it != sessions_.end();) {
+        if (it->second.connections == 0 && now - it->second.idle_since > opt_.grace) it = sessions_.erase(it);   // its files close
+        else ++it;
+    }
 }
 
 void Server::serve_connection(UniqueFd sock) {

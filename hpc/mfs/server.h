@@ -2,8 +2,10 @@
 // The oMFS server of a node: serves this node's files to the other nodes' file systems,
 // one thread per connection (a slow disk or a big read holds up that connection only).
 // Connections prove the cluster key first (link.h's handshake). The open files of a
-// client node live as long as it has a connection to us.
+// client node outlive its connections by a grace period: a client that gave up on a slow
+// answer and connects again finds them still open; one that is gone for good loses them.
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -24,6 +26,7 @@ struct ServerOptions {
     std::string address = "0.0.0.0";
     // False while this node refuses oMFS access to its files (mosctl nomfs).
     std::function<bool()> serving = [] { return true; };
+    std::chrono::seconds grace{120};   // open files of a node with no connection left
 };
 
 class Server {
@@ -49,7 +52,9 @@ private:
     struct Session {
         std::shared_ptr<LocalFiles> files;
         int connections = 0;
+        std::chrono::steady_clock::time_point idle_since{};
     };
+    void drop_idle_sessions();
     std::map<uint16_t, Session> sessions_;
     std::thread acceptor_;
 };
