@@ -60,7 +60,7 @@ std::vector<Reply> NodeClient::call_many(const std::vector<Request>& qs) {
         return out;
     }
     try {
-        for (const auto& q : qs) link->send(mig::Msg::Call, q.data, encode_fields(q));
+        for (const auto& q : qs) link->send(mig::Msg::Call, q.payload(), encode_fields(q));
         for (const auto& q : qs) {
             mig::Msg type;
             std::vector<uint8_t> payload;

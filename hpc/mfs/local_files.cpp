@@ -2,35 +2,46 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <memory>
-
-#include "mfs_path.h"
+#include <random>
 
 namespace omx::mfs {
 
 namespace {
 
 int neg_errno() { return -errno; }
+Reply done(int rc) { return result_only(rc == 0 ? 0 : neg_errno()); }
 
-// The path as the request names it, or why not: ENOENT for what oMFS never shows.
-int checked(const std::string& raw, std::string& clean, const std::string& mount) {
-    auto c = clean_absolute(raw);
-    if (!c) return -EINVAL;
-    if (excluded(*c, mount)) return -ENOENT;
-    clean = *c;
-    return 0;
+// The file an O_PATH descriptor stands for, as a path the kernel follows to it (and only
+// to it) from any thread: what reopens it, and what the calls without an *at form take.
+std::string magic_path(int fd) { return fmt::format("/proc/self/fd/{}", fd); }
+
+bool valid_name(const std::string& n) {
+    return !n.empty() && n != "." && n != ".." && n.find('/') == std::string::npos;   // too long: the kernel says
 }
+
+std::string child_path(const std::string& dir, const std::string& name) { return (dir == "/" ? "" : dir) + "/" + name; }
 
 struct DirCloser {
     void operator()(DIR* d) const { ::closedir(d); }
 };
 
 }  // namespace
+
+LocalFiles::LocalFiles(std::string mount) : mount_(std::move(mount)) {
+    // Numbers of an earlier server (before a restart) must not name our files: start ours
+    // at a random place in the 64-bit space.
+    std::random_device rd;
+    next_inode_ = (uint64_t(rd()) << 32) | 1;
+    next_handle_ = (uint64_t(rd()) << 32) | 1;
+}
 
 bool shown_type(uint32_t mode) { return S_ISREG(mode) || S_ISDIR(mode) || S_ISLNK(mode); }
 
@@ -39,79 +50,196 @@ size_t LocalFiles::open_handles() const {
     return handles_.size();
 }
 
-int LocalFiles::with_handle(uint64_t h) {
+size_t LocalFiles::known_inodes() const {
+    std::lock_guard lock(mu_);
+    return inodes_.size();
+}
+
+int LocalFiles::inode_fd(uint64_t id, std::string* path) const {
+    std::lock_guard lock(mu_);
+    auto it = inodes_.find(id);
+    if (it == inodes_.end()) return -1;
+    if (path) *path = it->second.path;
+    return it->second.fd.get();
+}
+
+int LocalFiles::with_handle(uint64_t h) const {
     std::lock_guard lock(mu_);
     auto it = handles_.find(h);
     return it == handles_.end() ? -1 : it->second.get();
 }
 
+uint64_t LocalFiles::keep_open(UniqueFd fd) {
+    std::lock_guard lock(mu_);
+    uint64_t h = next_handle_++;
+    handles_.emplace(h, std::move(fd));
+    return h;
+}
+
+Reply LocalFiles::remember(UniqueFd fd, const std::string& path) {
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) return result_only(neg_errno());
+    if (!shown_type(st.st_mode)) return result_only(-ENOENT);
+    Reply r;
+    r.attr = Attr::from(st);
+    std::lock_guard lock(mu_);
+    auto [it, fresh] = by_file_.try_emplace({st.st_dev, st.st_ino}, 0);
+    if (fresh) {
+        it->second = next_inode_++;
+        inodes_[it->second] = Inode{std::move(fd), path, 0, st.st_dev, st.st_ino};
+    }
+    ++inodes_[it->second].refs;
+    r.inode = it->second;
+    return r;
+}
+
+void LocalFiles::forget(uint64_t id, uint64_t n) {
+    std::lock_guard lock(mu_);
+    auto it = inodes_.find(id);
+    if (it == inodes_.end()) return;
+    if (it->second.refs > n) {
+        it->second.refs -= n;
+        return;
+    }
+    by_file_.erase({it->second.dev, it->second.ino});
+    inodes_.erase(it);
+}
+
+Reply LocalFiles::lookup(uint64_t dir, const std::string& name) {
+    std::string dir_path;
+    int d = inode_fd(dir, &dir_path);
+    if (d < 0) return result_only(-ESTALE);
+    if (name == "." || name == "..") return result_only(-EINVAL);   // the client never asks for them
+    if (!valid_name(name)) return result_only(-ENOENT);
+    std::string path = child_path(dir_path, name);
+    if (excluded(path, mount_)) return result_only(-ENOENT);
+    UniqueFd fd(::openat(d, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd) return result_only(neg_errno());
+    return remember(std::move(fd), path);
+}
+
 Reply LocalFiles::serve(const Request& q) {
+    if (q.op == Op::Forget) {   // bookkeeping: not an access of the user's
+        forget(q.inode, q.offset);
+        return result_only(0);
+    }
     ActAs as(q.who);
     return serve_as_user(q);
 }
 
-Reply LocalFiles::open(const Request& q, bool create) {
-    Reply r;
-    std::string path;
-    if ((r.result = checked(q.path, path, mount_))) return r;
-    int flags = int(q.flags) | O_NOFOLLOW | O_CLOEXEC;
+Reply LocalFiles::open(const Request& q) {
+    int f = inode_fd(q.inode);
+    if (f < 0) return result_only(-ESTALE);
     // O_DIRECT is the client's business (oMFS never caches there); here the file is read
-    // into buffers of any alignment.
-    flags &= ~(O_NOCTTY | O_DIRECT);
-    if (create) flags |= O_CREAT;
-    // A FIFO would block the server in open: non-blocking, then refused as special below.
-    UniqueFd fd(::open(path.c_str(), flags | O_NONBLOCK, mode_t(q.mode)));
+    // into buffers of any alignment. A FIFO cannot be reached (no inode of ours is one).
+    // O_NOFOLLOW was the kernel's to apply (it did, at its end): here the name is a link
+    // to the inode by construction.
+    int flags = int(q.flags & ~uint32_t(O_CREAT | O_EXCL | O_NOCTTY | O_DIRECT | O_NOFOLLOW)) | O_CLOEXEC;
+    UniqueFd fd(::open(magic_path(f).c_str(), flags));
     if (!fd) return result_only(neg_errno());
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) return result_only(neg_errno());
-    if (!shown_type(st.st_mode)) return result_only(-ENOENT);
-    if (!(q.flags & O_NONBLOCK)) ::fcntl(fd.get(), F_SETFL, ::fcntl(fd.get(), F_GETFL) & ~O_NONBLOCK);
+    Reply r;
     r.attr = Attr::from(st);
-    std::lock_guard lock(mu_);
-    r.handle = next_handle_++;
-    handles_.emplace(r.handle, std::move(fd));
+    r.handle = keep_open(std::move(fd));
     return r;
 }
 
-Reply LocalFiles::readdir(const std::string& path) {
-    Reply r;
-    int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+Reply LocalFiles::create(const Request& q) {
+    std::string dir_path;
+    int d = inode_fd(q.inode, &dir_path);
+    if (d < 0) return result_only(-ESTALE);
+    if (!valid_name(q.name)) return result_only(-EINVAL);
+    std::string path = child_path(dir_path, q.name);
+    if (excluded(path, mount_)) return result_only(-EPERM);
+    int flags = int(q.flags & ~uint32_t(O_NOCTTY | O_DIRECT)) | O_CREAT | O_NOFOLLOW | O_CLOEXEC;
+    UniqueFd fd(::openat(d, q.name.c_str(), flags, mode_t(q.mode)));
+    if (!fd) return result_only(neg_errno());
+    UniqueFd node(::openat(d, q.name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+    if (!node) return result_only(neg_errno());
+    Reply r = remember(std::move(node), path);
+    if (r.result < 0) return r;
+    r.handle = keep_open(std::move(fd));
+    return r;
+}
+
+Reply LocalFiles::readdir(uint64_t dir) {
+    std::string dir_path;
+    int d = inode_fd(dir, &dir_path);
+    if (d < 0) return result_only(-ESTALE);
+    int fd = ::openat(d, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return result_only(neg_errno());
-    std::unique_ptr<DIR, DirCloser> dir(::fdopendir(fd));
-    if (!dir) {
+    std::unique_ptr<DIR, DirCloser> listing(::fdopendir(fd));
+    if (!listing) {
         int e = errno;
         ::close(fd);
         return result_only(-e);
     }
-    errno = 0;
-    while (dirent* d = ::readdir(dir.get())) {
-        std::string name = d->d_name;
+    Reply r;
+    while (dirent* e = ::readdir(listing.get())) {
+        std::string name = e->d_name;
         if (name == "." || name == "..") continue;
-        std::string full = (path == "/" ? "" : path) + "/" + name;
-        if (excluded(full, mount_)) continue;
+        if (excluded(child_path(dir_path, name), mount_)) continue;
         uint32_t mode;
-        switch (d->d_type) {
+        switch (e->d_type) {
             case DT_REG: mode = S_IFREG; break;
             case DT_DIR: mode = S_IFDIR; break;
             case DT_LNK: mode = S_IFLNK; break;
             case DT_UNKNOWN: {
                 struct stat st {};
-                if (::fstatat(::dirfd(dir.get()), d->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+                if (::fstatat(::dirfd(listing.get()), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
                 mode = st.st_mode & S_IFMT;
                 break;
             }
             default: continue;   // devices, FIFOs, sockets: not in oMFS
         }
         if (!shown_type(mode)) continue;
-        r.entries.push_back({std::move(name), mode, d->d_ino});
+        r.entries.push_back({std::move(name), mode, e->d_ino});
     }
+    return r;
+}
+
+Reply LocalFiles::setattr(const Request& q) {
+    int f = inode_fd(q.inode);
+    if (f < 0) return result_only(-ESTALE);
+    struct stat st {};
+    if (::fstat(f, &st) != 0) return result_only(neg_errno());
+    const std::string path = magic_path(f);
+    if (q.flags & kSetMode) {
+        if (S_ISLNK(st.st_mode)) return result_only(-EOPNOTSUPP);   // Linux has no lchmod
+        if (::chmod(path.c_str(), mode_t(q.mode)) != 0) return result_only(neg_errno());
+    }
+    if (q.flags & (kSetOwner | kSetGroup)) {
+        uid_t u = (q.flags & kSetOwner) ? uid_t(q.owner) : uid_t(-1);
+        gid_t g = (q.flags & kSetGroup) ? gid_t(q.group) : gid_t(-1);
+        if (::fchownat(f, "", u, g, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0) return result_only(neg_errno());
+    }
+    if (q.flags & kSetSize) {
+        int open_fd = q.handle ? with_handle(q.handle) : -1;
+        if (open_fd >= 0) {
+            if (::ftruncate(open_fd, off_t(q.offset)) != 0) return result_only(neg_errno());
+        } else if (::truncate(path.c_str(), off_t(q.offset)) != 0) {
+            return result_only(neg_errno());
+        }
+    }
+    if (q.flags & (kSetAtime | kSetMtime)) {
+        timespec ts[2] = {{time_t(q.times[0]), long(q.times[1])}, {time_t(q.times[2]), long(q.times[3])}};
+        if (!(q.flags & kSetAtime)) ts[0].tv_nsec = UTIME_OMIT;
+        if (!(q.flags & kSetMtime)) ts[1].tv_nsec = UTIME_OMIT;
+        int rc = S_ISLNK(st.st_mode) ? ::utimensat(f, "", ts, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)
+                                     : ::utimensat(AT_FDCWD, path.c_str(), ts, 0);
+        if (rc != 0) return result_only(neg_errno());
+    }
+    Reply r;
+    if (::fstat(f, &st) != 0) return result_only(neg_errno());
+    r.attr = Attr::from(st);
     return r;
 }
 
 Reply LocalFiles::serve_as_user(const Request& q) {
     Reply r;
-    // Calls on an open file.
     switch (q.op) {
+        // Open files.
         case Op::Read: {
             int fd = with_handle(q.handle);
             if (fd < 0) return result_only(-EBADF);
@@ -132,14 +260,15 @@ Reply LocalFiles::serve_as_user(const Request& q) {
         case Op::Write: {
             int fd = with_handle(q.handle);
             if (fd < 0) return result_only(-EBADF);
-            size_t done = 0;
-            while (done < q.data.size()) {
-                ssize_t n = ::pwrite(fd, q.data.data() + done, q.data.size() - done, off_t(q.offset + done));
+            const auto data = q.payload();
+            size_t written = 0;
+            while (written < data.size()) {
+                ssize_t n = ::pwrite(fd, data.data() + written, data.size() - written, off_t(q.offset + written));
                 if (n < 0 && errno == EINTR) continue;
-                if (n < 0) return result_only(done ? int32_t(done) : neg_errno());
-                done += size_t(n);
+                if (n < 0) return result_only(written ? int32_t(written) : neg_errno());
+                written += size_t(n);
             }
-            r.result = int32_t(done);
+            r.result = int32_t(written);
             return r;
         }
         case Op::Release: {
@@ -149,12 +278,7 @@ Reply LocalFiles::serve_as_user(const Request& q) {
         case Op::Fsync: {
             int fd = with_handle(q.handle);
             if (fd < 0) return result_only(-EBADF);
-            return result_only((q.flags ? ::fdatasync(fd) : ::fsync(fd)) == 0 ? 0 : neg_errno());
-        }
-        case Op::Ftruncate: {
-            int fd = with_handle(q.handle);
-            if (fd < 0) return result_only(-EBADF);
-            return result_only(::ftruncate(fd, off_t(q.offset)) == 0 ? 0 : neg_errno());
+            return done(q.flags ? ::fdatasync(fd) : ::fsync(fd));
         }
         case Op::Fgetattr: {
             int fd = with_handle(q.handle);
@@ -164,52 +288,76 @@ Reply LocalFiles::serve_as_user(const Request& q) {
             r.attr = Attr::from(st);
             return r;
         }
-        case Op::Open: return open(q, false);
-        case Op::Create: return open(q, true);
+        case Op::Root: {
+            UniqueFd fd(::open("/", O_PATH | O_CLOEXEC));
+            if (!fd) return result_only(neg_errno());
+            return remember(std::move(fd), "/");
+        }
+        case Op::Lookup: return lookup(q.inode, q.name);
+        case Op::Open: return open(q);
+        case Op::Create: return create(q);
+        case Op::Readdir: return readdir(q.inode);
+        case Op::Setattr: return setattr(q);
         default: break;
     }
-    // Calls on paths.
-    std::string path, path2;
-    if ((r.result = checked(q.path, path, mount_))) return r;
-    const bool two_paths = q.op == Op::Rename || q.op == Op::Link;
-    if (two_paths && (r.result = checked(q.path2, path2, mount_))) return r;
-    auto done = [](int rc) { return result_only(rc == 0 ? 0 : neg_errno()); };
+    // Calls on a known inode, or on a name in a known directory.
+    std::string dir_path;
+    int f = inode_fd(q.inode, &dir_path);
+    if (f < 0) return result_only(-ESTALE);
+    const bool named = q.op == Op::Mkdir || q.op == Op::Unlink || q.op == Op::Rmdir || q.op == Op::Symlink ||
+                       q.op == Op::Rename;
+    if (named && !valid_name(q.name)) return result_only(-EINVAL);
+    if ((q.op == Op::Mkdir || q.op == Op::Symlink) && excluded(child_path(dir_path, q.name), mount_))
+        return result_only(-EPERM);
+    const char* name = q.name.c_str();
+    auto made = [&](int rc) {   // a call that makes a name: its inode comes back
+        if (rc != 0) return result_only(neg_errno());
+        return lookup(q.inode, q.name);
+    };
     switch (q.op) {
         case Op::Getattr: {
             struct stat st {};
-            if (::lstat(path.c_str(), &st) != 0) return result_only(neg_errno());
-            if (!shown_type(st.st_mode)) return result_only(-ENOENT);
+            if (::fstat(f, &st) != 0) return result_only(neg_errno());
             r.attr = Attr::from(st);
             return r;
         }
-        case Op::Readdir: return readdir(path);
         case Op::Readlink: {
             char buf[4096];
-            ssize_t n = ::readlink(path.c_str(), buf, sizeof buf);
+            ssize_t n = ::readlinkat(f, "", buf, sizeof buf);
             if (n < 0) return result_only(neg_errno());
             r.text.assign(buf, size_t(n));
             return r;
         }
-        case Op::Mkdir: return done(::mkdir(path.c_str(), mode_t(q.mode)));
-        case Op::Unlink: return done(::unlink(path.c_str()));
-        case Op::Rmdir: return done(::rmdir(path.c_str()));
-        case Op::Symlink: return done(::symlink(q.path2.c_str(), path.c_str()));
-        case Op::Rename: return done(::renameat2(AT_FDCWD, path.c_str(), AT_FDCWD, path2.c_str(), q.flags));
-        case Op::Link: return done(::link(path.c_str(), path2.c_str()));
-        case Op::Chmod: return done(::fchmodat(AT_FDCWD, path.c_str(), mode_t(q.mode), 0));
-        case Op::Chown: return done(::fchownat(AT_FDCWD, path.c_str(), uid_t(q.owner), gid_t(q.group), AT_SYMLINK_NOFOLLOW));
-        case Op::Truncate: return done(::truncate(path.c_str(), off_t(q.offset)));
-        case Op::Utimens: {
-            timespec ts[2] = {{time_t(q.times[0]), long(q.times[1])}, {time_t(q.times[2]), long(q.times[3])}};
-            return done(::utimensat(AT_FDCWD, path.c_str(), ts, AT_SYMLINK_NOFOLLOW));
+        case Op::Mkdir: return made(::mkdirat(f, name, mode_t(q.mode)));
+        case Op::Symlink: return made(::symlinkat(q.name2.c_str(), f, name));
+        case Op::Unlink: return done(::unlinkat(f, name, 0));
+        case Op::Rmdir: return done(::unlinkat(f, name, AT_REMOVEDIR));
+        case Op::Rename: {
+            std::string to_path;
+            int to = inode_fd(q.inode2, &to_path);
+            if (to < 0) return result_only(-ESTALE);
+            if (!valid_name(q.name2)) return result_only(-EINVAL);
+            if (excluded(child_path(to_path, q.name2), mount_)) return result_only(-EPERM);
+            return done(::renameat2(f, name, to, q.name2.c_str(), q.flags));
+        }
+        case Op::Link: {   // inode `inode` gets the name name2 in directory inode2
+            std::string to_path;
+            int to = inode_fd(q.inode2, &to_path);
+            if (to < 0) return result_only(-ESTALE);
+            if (!valid_name(q.name2)) return result_only(-EINVAL);
+            if (excluded(child_path(to_path, q.name2), mount_)) return result_only(-EPERM);
+            // Through /proc/self/fd: linkat(AT_EMPTY_PATH) would need CAP_DAC_READ_SEARCH.
+            if (::linkat(AT_FDCWD, magic_path(f).c_str(), to, q.name2.c_str(), AT_SYMLINK_FOLLOW) != 0)
+                return result_only(neg_errno());
+            return lookup(q.inode2, q.name2);
         }
         case Op::Statfs: {
             struct statvfs s {};
-            if (::statvfs(path.c_str(), &s) != 0) return result_only(neg_errno());
+            if (::fstatvfs(f, &s) != 0) return result_only(neg_errno());
             r.fs = {s.f_bsize, s.f_frsize, s.f_blocks, s.f_bfree, s.f_bavail, s.f_files, s.f_ffree, s.f_namemax, s.f_fsid};
             return r;
         }
-        case Op::Access: return done(::faccessat(AT_FDCWD, path.c_str(), int(q.flags), AT_EACCESS));
+        case Op::Access: return done(::faccessat(AT_FDCWD, magic_path(f).c_str(), int(q.flags), AT_EACCESS));
         default: return result_only(-ENOSYS);
     }
 }

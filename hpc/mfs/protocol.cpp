@@ -7,9 +7,9 @@
 namespace omx::mfs {
 
 const char* op_name(Op op) {
-    static const char* names[] = {"?", "getattr", "readdir", "readlink", "mkdir", "unlink", "rmdir", "symlink",
-                                  "rename", "link", "chmod", "chown", "truncate", "utimens", "open", "create",
-                                  "read", "write", "release", "fsync", "statfs", "access", "ftruncate", "fgetattr"};
+    static const char* names[] = {"?", "root", "lookup", "forget", "getattr", "setattr", "readlink", "readdir",
+                                  "mkdir", "unlink", "rmdir", "symlink", "rename", "link", "open", "create",
+                                  "read", "write", "release", "fsync", "statfs", "access", "fgetattr"};
     auto i = size_t(op);
     return i < std::size(names) ? names[i] : "?";
 }
@@ -72,8 +72,10 @@ std::vector<uint8_t> encode_fields(const Request& q) {
     w.u32(q.who.gid);
     w.u16(uint16_t(q.who.groups.size()));
     for (gid_t g : q.who.groups) w.u32(g);
-    w.str16(q.path);
-    w.str16(q.path2);
+    w.str16(q.name);
+    w.str16(q.name2);
+    w.u64(q.inode);
+    w.u64(q.inode2);
     w.u64(q.handle);
     w.u64(q.offset);
     w.u32(q.size);
@@ -82,12 +84,12 @@ std::vector<uint8_t> encode_fields(const Request& q) {
     w.u32(q.owner);
     w.u32(q.group);
     for (int64_t t : q.times) w.u64(uint64_t(t));
-    w.u32(uint32_t(q.data.size()));
+    w.u32(uint32_t(q.payload().size()));
     return std::move(w.data());
 }
 
 std::vector<uint8_t> encode(const Request& q) {
-    std::vector<uint8_t> out = q.data;
+    std::vector<uint8_t> out(q.payload().begin(), q.payload().end());
     auto f = encode_fields(q);
     out.insert(out.end(), f.begin(), f.end());
     return out;
@@ -98,15 +100,17 @@ Request decode_request(std::vector<uint8_t> message) {
     ByteReader r(split(message, data_len));
     Request q;
     uint8_t op = r.u8();
-    if (op < uint8_t(Op::Getattr) || op > uint8_t(Op::Fgetattr)) throw WireError("oMFS: unknown operation");
+    if (op < uint8_t(Op::Root) || op > kLastOp) throw WireError("oMFS: unknown operation");
     q.op = Op(op);
     q.who.uid = r.u32();
     q.who.gid = r.u32();
     size_t n = r.u16();
     if (n > kMaxGroups) throw WireError("oMFS: too many groups");
     for (size_t i = 0; i < n; ++i) q.who.groups.push_back(r.u32());
-    q.path = r.str16();
-    q.path2 = r.str16();
+    q.name = r.str16();
+    q.name2 = r.str16();
+    q.inode = r.u64();
+    q.inode2 = r.u64();
     q.handle = r.u64();
     q.offset = r.u64();
     q.size = r.u32();
@@ -133,6 +137,7 @@ std::vector<uint8_t> encode_fields(const Reply& p) {
     }
     w.str16(p.text);
     w.u64(p.handle);
+    w.u64(p.inode);
     for (uint64_t v : {p.fs.bsize, p.fs.frsize, p.fs.blocks, p.fs.bfree, p.fs.bavail, p.fs.files, p.fs.ffree, p.fs.namemax,
                        p.fs.fsid})
         w.u64(v);
@@ -164,6 +169,7 @@ Reply decode_reply(std::vector<uint8_t> message) {
     }
     p.text = r.str16();
     p.handle = r.u64();
+    p.inode = r.u64();
     for (uint64_t* v : {&p.fs.bsize, &p.fs.frsize, &p.fs.blocks, &p.fs.bfree, &p.fs.bavail, &p.fs.files, &p.fs.ffree,
                         &p.fs.namemax, &p.fs.fsid})
         *v = r.u64();

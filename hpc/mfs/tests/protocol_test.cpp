@@ -11,8 +11,10 @@ TEST(MfsProtocol, RequestRoundTrips) {
     Request q;
     q.op = Op::Rename;
     q.who = {1000, 100, {4, 24, 27}};
-    q.path = "/tmp/a";
-    q.path2 = "/tmp/b";
+    q.name = "a";
+    q.name2 = "b";
+    q.inode = 5;
+    q.inode2 = 6;
     q.handle = 77;
     q.offset = 1ull << 40;
     q.size = 4096;
@@ -26,7 +28,8 @@ TEST(MfsProtocol, RequestRoundTrips) {
     EXPECT_EQ(d.op, Op::Rename);
     EXPECT_EQ(d.who.uid, 1000u);
     EXPECT_EQ(d.who.groups, (std::vector<gid_t>{4, 24, 27}));
-    EXPECT_EQ(d.path2, "/tmp/b");
+    EXPECT_EQ(d.name2, "b");
+    EXPECT_EQ(d.inode2, 6u);
     EXPECT_EQ(d.offset, 1ull << 40);
     EXPECT_EQ(d.times[1], 456);
     EXPECT_EQ(d.times[3], UTIME_OMIT);
@@ -42,6 +45,7 @@ TEST(MfsProtocol, ReplyRoundTrips) {
     r.text = "target";
     r.data = std::vector<uint8_t>(5000, 7);
     r.handle = 9;
+    r.inode = 11;
     r.fs.blocks = 1000;
     r.fs.fsid = 42;
     Reply d = decode_reply(encode(r));
@@ -52,13 +56,14 @@ TEST(MfsProtocol, ReplyRoundTrips) {
     EXPECT_EQ(d.text, "target");
     EXPECT_EQ(d.data.size(), 5000u);
     EXPECT_EQ(d.fs.fsid, 42u);
+    EXPECT_EQ(d.inode, 11u);
 }
 
 // What comes from the network may be anything: every prefix and random bytes either
 // decode or throw WireError, never crash or allocate without bound.
 TEST(MfsProtocol, GarbageIsAWireErrorNeverACrash) {
     Request q;
-    q.path = "/x";
+    q.name = "x";
     q.data = {1, 2, 3, 4};
     auto good = encode(q);
     for (size_t n = 0; n < good.size(); ++n) {
@@ -69,7 +74,7 @@ TEST(MfsProtocol, GarbageIsAWireErrorNeverACrash) {
     for (int i = 0; i < 20000; ++i) {
         std::vector<uint8_t> junk(rng() % 200);
         for (auto& b : junk) b = uint8_t(rng());
-        if (!junk.empty() && rng() % 2) junk[0] = uint8_t(1 + rng() % 23);
+        if (!junk.empty() && rng() % 2) junk[0] = uint8_t(1 + rng() % kLastOp);
         try {
             decode_request(junk);
         } catch (const omx::WireError&) {

@@ -30,10 +30,21 @@ TEST(MfsServer, ServesFilesToAClientThatKnowsTheKey) {
     ClientOptions co;
     co.port = server.port();
     NodeClient client(2, 1, k, [] { return std::optional<uint32_t>(loopback()); }, co);
-    std::string path = "/tmp/mfs-server-test-" + std::to_string(::getpid());
+    std::string name = "mfs-server-test-" + std::to_string(::getpid()), path = "/tmp/" + name;
+    Request root;
+    root.op = Op::Root;
+    Reply r = client.call(root);
+    ASSERT_EQ(r.result, 0);
+    Request lookup;
+    lookup.op = Op::Lookup;
+    lookup.inode = r.inode;
+    lookup.name = "tmp";
+    Reply tmp = client.call(lookup);
+    ASSERT_EQ(tmp.result, 0);
     Request c;
     c.op = Op::Create;
-    c.path = path;
+    c.inode = tmp.inode;
+    c.name = name;
     c.flags = O_RDWR | O_TRUNC;
     c.mode = 0600;
     Reply made = client.call(c);
@@ -44,10 +55,9 @@ TEST(MfsServer, ServesFilesToAClientThatKnowsTheKey) {
     w.data.assign(kMaxIo, 'z');
     EXPECT_EQ(client.call(w).result, int(kMaxIo));
     EXPECT_EQ(std::filesystem::file_size(path), kMaxIo);   // there as soon as the write returned
-    Request st;
-    st.op = Op::Getattr;
-    st.path = "/proc/self";
-    EXPECT_EQ(client.call(st).result, -ENOENT);
+    Request proc = lookup;
+    proc.name = "proc";
+    EXPECT_EQ(client.call(proc).result, -ENOENT);
     std::filesystem::remove(path);
     EXPECT_GE(server.requests(), 3u);
 }
@@ -63,8 +73,7 @@ TEST(MfsServer, AWrongKeyGetsNothing) {
     co.timeout_ms = 1000;
     NodeClient client(2, 1, other, [] { return std::optional<uint32_t>(loopback()); }, co);
     Request st;
-    st.op = Op::Getattr;
-    st.path = "/";
+    st.op = Op::Root;
     EXPECT_EQ(client.call(st).result, -EIO);
     EXPECT_EQ(server.requests(), 0u);
 }
@@ -85,12 +94,51 @@ TEST(MfsServer, ANodeThatDoesNotAnswerIsEioWithinTheTimeout) {
     co.timeout_ms = 500;
     NodeClient client(2, 1, k, [] { return std::optional<uint32_t>(loopback()); }, co);
     Request st;
-    st.op = Op::Getattr;
-    st.path = "/";
+    st.op = Op::Root;
     auto t0 = std::chrono::steady_clock::now();
     EXPECT_EQ(client.call(st).result, -EIO);
     // Bounded, not timed: the call came back (a generous bound, these machines are noisy).
     EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(30));
     NodeClient unknown(3, 1, k, [] { return std::optional<uint32_t>(); }, co);
     EXPECT_EQ(unknown.call(st).result, -EIO);
+}
+
+TEST(MfsServer, OpenFilesOutliveAClientThatReconnects) {
+    ServerOptions so;
+    so.port = 0;
+    so.address = "127.0.0.1";
+    Server server(key(), so);
+    auto k = key();
+    ClientOptions co;
+    co.port = server.port();
+    std::string name = "mfs-reconnect-" + std::to_string(::getpid());
+    std::ofstream("/tmp/" + name) << "kept";
+    uint64_t handle;
+    {
+        NodeClient first(2, 1, k, [] { return std::optional<uint32_t>(loopback()); }, co);
+        Request root;
+        root.op = Op::Root;
+        Request lookup;
+        lookup.op = Op::Lookup;
+        lookup.inode = first.call(root).inode;
+        lookup.name = "tmp";
+        lookup.inode = first.call(lookup).inode;
+        lookup.name = name;
+        Request open;
+        open.op = Op::Open;
+        open.inode = first.call(lookup).inode;
+        open.flags = O_RDONLY;
+        Reply o = first.call(open);
+        ASSERT_EQ(o.result, 0);
+        handle = o.handle;
+    }   // its connections close: a client that gave up on a slow answer
+    NodeClient again(2, 1, k, [] { return std::optional<uint32_t>(loopback()); }, co);
+    Request read;
+    read.op = Op::Read;
+    read.handle = handle;
+    read.size = 10;
+    Reply r = again.call(read);
+    ASSERT_EQ(r.result, 4);
+    EXPECT_EQ(std::string(r.data.begin(), r.data.end()), "kept");
+    std::filesystem::remove("/tmp/" + name);
 }
