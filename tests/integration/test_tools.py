@@ -206,7 +206,7 @@ def test_mtop_rejects_a_zero_delay(cluster):
                                   "omxd", "omxmig", "setpe", "showmap", "vcluster", "omx-deputy", "omx-remote",
                                   "eatmem", "forkit", "distkeygen", "portfolio", "mfstest", "syscalls", "moving",
                                   "acceptance", "omx-agent", "omx-stress", "omx-report",
-                                  "omx-kernel-check", "vcluster-guestd"])
+                                  "omx-kernel-check", "vcluster-guestd", "omx-mfs"])
 def test_every_tool_has_help_and_a_man_page(tool):
     r = subprocess.run([str(BIN / tool), "--help"], capture_output=True, text=True, timeout=30)
     assert r.returncode == 0 and "Usage" in r.stdout + r.stderr, (r.stdout, r.stderr)
