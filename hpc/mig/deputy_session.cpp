@@ -1,5 +1,6 @@
 #include "deputy_session.h"
 
+#include "dfsa.h"
 #include "state_file.h"
 
 #include <fmt/format.h>
@@ -52,7 +53,13 @@ MigrationRequest describe(pid_t pid, uint16_t home) {
         else if (key == "Groups:")
             for (uint32_t g; f >> g;) q.groups.push_back(g);
     }
-    if (auto mfs = omx::mfs::read_state(); mfs && mfs->dfsa) q.home_mfs = mfs->mount;
+    // DFSA gives direct files numbers of their own: not while the process holds one of
+    // those numbers here (a file it has open at home, or a direct file from an earlier
+    // trip, reopened here); its calls on them must come home.
+    bool numbers_free = true;
+    for (int fd = kDfsaFirstFd; fd < kDfsaEndFd && numbers_free; ++fd)
+        numbers_free = !std::filesystem::is_symlink(fmt::format("/proc/{}/fd/{}", pid, fd));
+    if (auto mfs = omx::mfs::read_state(); mfs && mfs->dfsa && numbers_free) q.home_mfs = mfs->mount;
     return q;
 }
 

@@ -297,7 +297,7 @@ bool Dfsa::path_call(int listener, const seccomp_notif& req, ProcessMemory& mem)
 }
 
 // dup, dup2, dup3 and fcntl(F_DUPFD*) of a direct file: the copy is a direct file too.
-bool Dfsa::dup_direct(int listener, const seccomp_notif& req) {
+Dfsa::Action Dfsa::dup_direct(int listener, const seccomp_notif& req) {
     const auto* a = reinterpret_cast<const uint64_t*>(req.data.args);
     const long nr = req.data.nr;
     int target = -1;
@@ -309,47 +309,45 @@ bool Dfsa::dup_direct(int listener, const seccomp_notif& req) {
     else if (nr == SYS_dup3) target = int(a[1]), cloexec = a[2] & O_CLOEXEC;
     else if (nr == arch::kSysFcntl && (a[1] == F_DUPFD || a[1] == F_DUPFD_CLOEXEC))
         target = free_number(int(a[2])), cloexec = a[1] == F_DUPFD_CLOEXEC;
-    else return false;
-    // A copy under a number of home's (dup2 onto stdout): only home can hold it.
-    if (target < kDfsaFirstFd || target >= kDfsaEndFd) return false;
+    else return Action::NotMine;
+    // A copy under a number of home's (dup2 onto stdout): only home can hold it, once the
+    // direct files are open there too.
+    if (target < kDfsaFirstFd || target >= kDfsaEndFd) return Action::NeedsHome;
     UniqueFd pidfd(int(::syscall(SYS_pidfd_open, pid_, 0)));
     UniqueFd ours(pidfd ? int(::syscall(SYS_pidfd_getfd, pidfd.get(), int(a[0]), 0)) : -1);
-    if (!ours) return false;
-    if (!install(listener, req.id, ours.get(), target, cloexec)) return false;
+    if (!ours || !install(listener, req.id, ours.get(), target, cloexec)) return Action::NeedsHome;
     ++direct_;
-    return true;
+    return Action::Done;
 }
 
-bool Dfsa::handle(int listener, const seccomp_notif& req, ProcessMemory& mem) {
+Dfsa::Action Dfsa::handle(int listener, const seccomp_notif& req, ProcessMemory& mem) {
     const auto* a = reinterpret_cast<const uint64_t*>(req.data.args);
     const long nr = req.data.nr;
+    auto done = [](bool handled) { return handled ? Action::Done : Action::NotMine; };
     if (dfsa_number(a[0]) && is_open(int(a[0]))) {
-        if (nr == SYS_dup || nr == SYS_dup3 || nr == arch::kSysFcntl
+        bool dup_call = nr == SYS_dup || nr == SYS_dup3 ||
 #ifdef SYS_dup2
-            || nr == SYS_dup2
+                        nr == SYS_dup2 ||
 #endif
-        ) {
-            if (nr != arch::kSysFcntl || a[1] == F_DUPFD || a[1] == F_DUPFD_CLOEXEC) return dup_direct(listener, req);
-        }
-        if (nr == SYS_openat) return open_direct(listener, req, mem);
-        if (nr != SYS_openat2) {   // anything else on a direct file runs on it
-            let_it_run(listener, req.id);
-            ++direct_;
-            return true;
-        }
-        return false;
+                        (nr == arch::kSysFcntl && (a[1] == F_DUPFD || a[1] == F_DUPFD_CLOEXEC));
+        if (dup_call) return dup_direct(listener, req);
+        if (nr == SYS_openat) return done(open_direct(listener, req, mem));
+        if (nr == SYS_openat2) return Action::NeedsHome;
+        let_it_run(listener, req.id);   // anything else on a direct file runs on it
+        ++direct_;
+        return Action::Done;
     }
     // mmap of a direct file maps the file here.
     if (nr == arch::kSysMmap && !(a[3] & MAP_ANONYMOUS) && dfsa_number(a[4]) && is_open(int(a[4]))) {
         let_it_run(listener, req.id);
         ++direct_;
-        return true;
+        return Action::Done;
     }
     try {
-        if (open_direct(listener, req, mem)) return true;
-        return path_call(listener, req, mem);
+        if (open_direct(listener, req, mem)) return Action::Done;
+        return done(path_call(listener, req, mem));
     } catch (const std::exception&) {
-        return false;   // the process's memory could not be read: home deals with it
+        return Action::NotMine;   // the process's memory could not be read: home deals with it
     }
 }
 

@@ -50,9 +50,12 @@ std::optional<DfsaConfig> dfsa_config(const std::string& home_mfs);
 class Dfsa {
 public:
     Dfsa(DfsaConfig cfg, pid_t process);
-    // True when the call was dealt with here (answered, or let run on a direct file);
-    // false: the caller handles it as usual (home).
-    bool handle(int listener, const seccomp_notif& req, ProcessMemory& mem);
+    enum class Action {
+        NotMine,     // the caller handles it as usual (home)
+        Done,        // answered, or let run on a direct file
+        NeedsHome,   // only home can do it with the direct files there (dup2 onto a number of home's)
+    };
+    Action handle(int listener, const seccomp_notif& req, ProcessMemory& mem);
     // The process is about to go home: its direct files are opened at home too.
     void hand_back(Home& home);
     uint64_t direct_calls() const { return direct_; }
@@ -61,7 +64,7 @@ private:
     std::optional<std::string> local_path(int64_t dirfd, const std::string& path) const;
     bool open_direct(int listener, const seccomp_notif& req, ProcessMemory& mem);
     bool path_call(int listener, const seccomp_notif& req, ProcessMemory& mem);
-    bool dup_direct(int listener, const seccomp_notif& req);
+    Action dup_direct(int listener, const seccomp_notif& req);
     bool is_open(int fd) const;
     int free_number(int at_least) const;
     bool install(int listener, uint64_t id, int local_fd, int number, bool cloexec);

@@ -319,12 +319,14 @@ int serve_guest(Link& link, const ClusterKey& key, const GuestOptions& opt) {
     }
     pid_t remote = -1;
     omx::UniqueFd listener;
+    bool ro_direct_files = false;   // the filter was made for DFSA
     try {
         sweep_stale_fork_images();
         if (opt.drop_privileges && ::geteuid() == 0) become(req);
         RestoreOptions ro;
         ro.install_filter = true;
         ro.comm = req.comm;
+        ro.direct_files = ro_direct_files = bool(dfsa_config(req.home_mfs));
         omx::UniqueFd child_image;
         if (!req.fork_token.empty()) {
             // A child born here: its image is already on this node, written by its parent's
@@ -351,7 +353,7 @@ int serve_guest(Link& link, const ClusterKey& key, const GuestOptions& opt) {
     if (opt.report) opt.report("arrived", req, remote);
     LinkHome home(link, remote, opt.tick);
     std::optional<Dfsa> dfsa;
-    if (auto cfg = dfsa_config(req.home_mfs)) dfsa.emplace(*cfg, remote);
+    if (auto cfg = dfsa_config(req.home_mfs); cfg && ro_direct_files) dfsa.emplace(*cfg, remote);
     for (;;) {
         Supervised end = supervise(remote, listener.get(), home, nullptr, dfsa ? &*dfsa : nullptr);
         if (end.outcome == Outcome::Exited) {

@@ -236,9 +236,18 @@ Supervised supervise(pid_t remote, int listener, Home& home, SuperviseStats* sta
             mem = std::move(*reopened);
             continue;
         }
-        if (dfsa && dfsa->handle(listener, req, mem)) {
-            ++st.direct;
-            continue;
+        if (dfsa) {
+            auto action = dfsa->handle(listener, req, mem);
+            if (action == Dfsa::Action::Done) {
+                ++st.direct;
+                continue;
+            }
+            if (action == Dfsa::Action::NeedsHome && home.can_bring_home()) {
+                result.outcome = Outcome::NeedsHome;
+                result.call = "a direct file's copy under a number of home's";
+                dfsa->hand_back(home);
+                break;   // unanswered: the process makes the call again at home
+            }
         }
         if (req.data.nr == arch::kSysMmap && home.map_file(listener, req.id, args)) {
             ++st.mapped;

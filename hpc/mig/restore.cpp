@@ -197,8 +197,8 @@ public:
 
     // The filter goes in last of all (every later injected call would stop at it), and
     // only local calls follow: the trampoline's munmap. Returns our copy of the listener.
-    int install_filter() {
-        auto prog = migrated_process_filter();
+    int install_filter(bool direct_files) {
+        auto prog = migrated_process_filter(direct_files);
         size_t bytes = prog.size() * sizeof(sock_filter);
         if (kOffFilter + bytes > kPage) throw std::runtime_error("seccomp filter larger than the trampoline page");
         t_.write_memory(trampoline_ + kOffFilter, {reinterpret_cast<const uint8_t*>(prog.data()), bytes});
@@ -324,7 +324,7 @@ void rebuild(Rebuild& r, ImageReader& in, RestoreStats& st, const RestoreOptions
     if (type != Frame::End) throw WireError("image truncated");
     r.restore_kernel_state();
     if (!opt.comm.empty()) r.set_name(opt.comm);
-    if (opt.install_filter) st.listener_fd = r.install_filter();
+    if (opt.install_filter) st.listener_fd = r.install_filter(opt.direct_files);
 }
 
 // The image's registers are resumable: at the syscall instruction, with the call's number

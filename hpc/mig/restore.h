@@ -27,6 +27,9 @@ struct RestoreOptions {
     pid_t fork_child = 0;
     // The process's name (comm) where it runs, instead of the stub's; empty: unchanged.
     std::string comm;
+    // DFSA applies to it: the filter lets the data calls on direct files' numbers through
+    // (dfsa.h). Only when home holds none of those numbers.
+    bool direct_files = false;
 };
 
 // Reads the whole image from `in` and returns the pid of the running, untraced process.

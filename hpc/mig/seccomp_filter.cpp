@@ -33,7 +33,7 @@ void check(int rc, const std::string& what) {
 
 }  // namespace
 
-std::vector<sock_filter> migrated_process_filter() {
+std::vector<sock_filter> migrated_process_filter(bool direct_files) {
     Ctx ctx(seccomp_init(SCMP_ACT_NOTIFY));
     if (!ctx) throw std::runtime_error("libseccomp: cannot create a filter");
     // The filter checks the architecture of every call (AUDIT_ARCH) before its number: the
@@ -53,12 +53,12 @@ std::vector<sock_filter> migrated_process_filter() {
     }
     // DFSA: the data calls on files opened directly (their numbers are DFSA's) run natively.
     const scmp_arg_cmp direct_fd = SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffff00u, unsigned(kDfsaFirstFd));
-    for (const char* name : dfsa_native_calls()) {
+    for (const char* name : direct_files ? dfsa_native_calls() : std::span<const char* const>()) {
         int nr = seccomp_syscall_resolve_name(name);
         if (nr < 0 || classify(nr) == SyscallClass::Local) continue;   // not on this architecture, or free anyway
         check(seccomp_rule_add_array(ctx.get(), SCMP_ACT_ALLOW, nr, 1, &direct_fd), name);
     }
-    for (int cmd : dfsa_native_fcntl_commands()) {
+    for (int cmd : direct_files ? dfsa_native_fcntl_commands() : std::span<const int>()) {
         scmp_arg_cmp both[2] = {direct_fd, SCMP_A1(SCMP_CMP_EQ, uint64_t(cmd))};
         check(seccomp_rule_add_array(ctx.get(), SCMP_ACT_ALLOW, int(arch::kSysFcntl), 2, both), "fcntl");
     }

@@ -11,7 +11,8 @@ namespace omx::mig {
 
 // The BPF program (built with libseccomp, exported as raw instructions so it can be
 // written into another process and installed there by an injected seccomp() call).
-std::vector<sock_filter> migrated_process_filter();
+// With `direct_files`, the data calls on DFSA's descriptor numbers run natively (dfsa.h).
+std::vector<sock_filter> migrated_process_filter(bool direct_files = false);
 
 // Installs `prog` in the calling process (no_new_privs is set first) and returns the
 // listener fd. Used by tests and by a process that migrates itself.

@@ -172,12 +172,12 @@ def test_magic_names_follow_the_process(cluster):
         assert c.exec(3, "readlink", f"/mfs/{name}").stdout.strip() == "3"
 
 
-def dfsa_run(c, target):
+def dfsa_run(c, target, *held):
     """dfsaprobe migrated to node 2 reads /mfs/<target>/tmp/data: the calls that went home
     while it read, and its output after it was brought home with the file open."""
     c.exec(2, "sh", "-c", "rm -f /tmp/go /tmp/half /tmp/resume")
     job = start(1, PROGS / "dfsaprobe", f"/mfs/{target}/tmp/data", "/mfs/2/tmp/go", "/mfs/2/tmp/half",
-                "/mfs/2/tmp/resume")
+                "/mfs/2/tmp/resume", *held)
     assert job.stdout.readline().strip() == "ready"
     pid = int(c.exec(1, "pgrep", "-n", "dfsaprobe").stdout)
     c.exec(1, BIN / "migrate", pid, 2)
@@ -221,6 +221,34 @@ def test_without_dfsa_the_same_reads_go_home(cluster):
     went_home, out = dfsa_run(c, 3)
     assert went_home >= 50 + 1            # the open and every read of node 3's file
     assert out == f"fd 3 bytes {size} fnv {fnv(c, 3, '/tmp/data')}"
+
+
+def test_a_file_open_at_home_under_a_dfsa_number_still_goes_home(cluster):
+    """fd 800 open at home before the move: DFSA is off for that trip (its numbers are
+    taken), so the calls on 800 come home and work; the direct open reads go home too."""
+    c = cluster
+    c.exec(1, "sh", "-c", "echo held-at-home > /tmp/held")
+    c.exec(2, "sh", "-c", f"head -c {10 * 2**20} /dev/urandom > /tmp/data")
+    went_home, out = dfsa_run(c, 2, "/tmp/held")
+    assert went_home > 0
+    lines = out.splitlines()
+    assert lines[0] == f"fd 3 bytes {10 * 2**20} fnv {fnv(c, 2, '/tmp/data')}", out
+    assert lines[1] == "held held-at-home", out
+
+
+def test_dup2_of_a_direct_file_onto_stdout_takes_the_process_home(cluster):
+    c = cluster
+    c.exec(2, "sh", "-c", "rm -f /tmp/go /tmp/out")
+    script = ("echo $$ > /tmp/dup.pid; while [ ! -e /mfs/2/tmp/go ]; do sleep 0.1; done; "
+              "exec 1>/mfs/here/tmp/out; echo written-after-dup2; echo second line")
+    job = start(1, "sh", "-c", script)
+    c.wait_for("the shell's pid", lambda: c.exec(1, "cat", "/tmp/dup.pid", check=False).stdout.strip())
+    pid = int(c.exec(1, "cat", "/tmp/dup.pid").stdout)
+    c.exec(1, BIN / "migrate", pid, 2)
+    c.exec(2, "touch", "/tmp/go")
+    out, err = job.communicate(timeout=60)
+    assert job.returncode == 0, err
+    assert c.exec(2, "cat", "/tmp/out").stdout == "written-after-dup2\nsecond line\n"
 
 
 def test_nomfs_refuses_the_nodes_files_and_turns_dfsa_off(cluster):

@@ -1,10 +1,12 @@
 /* DFSA probe: reads a file in two halves, waiting in between, so a test can count the
  * calls that went home while it read, and move it home with the file open.
- *   usage: dfsaprobe PATH GO HALFWAY RESUME
+ *   usage: dfsaprobe PATH GO HALFWAY RESUME [HELD]
  * Prints "ready", waits for the file GO to exist, opens PATH, reads its first half with
  * 1 MiB reads, creates HALFWAY (empty), waits for RESUME, reads the rest from where it
  * was and prints "fd FD bytes N fnv HEX" (64-bit FNV-1a of the whole file). Waiting
- * polls with access() and nanosleep() only. Exit 2 on a failed call, 4 after 120 s. */
+ * polls with access() and nanosleep() only. With HELD, that file is opened at the start
+ * under fd 800 (a number DFSA uses for its own files) and its first line is printed at
+ * the end as "held LINE". Exit 2 on a failed call, 4 after 120 s. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -33,11 +35,16 @@ static uint64_t fnv(uint64_t h, const char* p, size_t n) {
 }
 
 int main(int argc, char** argv) {
-    if (argc != 5) {
-        fprintf(stderr, "usage: dfsaprobe PATH GO HALFWAY RESUME\n");
+    if (argc != 5 && argc != 6) {
+        fprintf(stderr, "usage: dfsaprobe PATH GO HALFWAY RESUME [HELD]\n");
         return 2;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
+    if (argc == 6) {
+        int held = open(argv[5], O_RDONLY);
+        if (held < 0 || dup2(held, 800) != 800) return 2;
+        close(held);
+    }
     printf("ready\n");
     if (wait_for(argv[2])) return 4;
     int fd = open(argv[1], O_RDONLY);
@@ -73,5 +80,14 @@ int main(int argc, char** argv) {
         total += n;
     }
     printf("fd %d bytes %lld fnv %016llx\n", fd, total, (unsigned long long)h);
+    if (argc == 6) {
+        ssize_t n = pread(800, buf, 4096, 0);
+        if (n < 0) {
+            printf("error held: %s\n", strerror(errno));
+            return 2;
+        }
+        char* nl = memchr(buf, '\n', (size_t)n);
+        printf("held %.*s\n", (int)(nl ? nl - buf : n), buf);
+    }
     return 0;
 }
