@@ -40,9 +40,19 @@ asio::awaitable<void> MfsMount::watch() {
     while (!stopping_) {
         auto state = mfs::read_state(s_.state_file);
         bool helper_alive = helper_ > 0 && ::kill(helper_, 0) == 0;
-        // A helper just started gets 10 s to mount before it counts as failed.
-        bool starting = helper_alive && std::chrono::steady_clock::now() - started_at_ < std::chrono::seconds(10);
-        if (!state && !starting) {
+        // A helper gets 10 s to mount before it counts as failed; after failures the next
+        // start waits longer (up to a minute): a node that cannot mount (no /dev/fuse, a
+        // read-only root without /mfs) is not pestered every 2 s.
+        const auto since = std::chrono::steady_clock::now() - started_at_;
+        const auto wait = std::chrono::seconds(std::min(60, failures_ ? 10 << std::min(failures_ - 1, 3) : 10));
+        if (state) {
+            failures_ = 0;
+        } else if (!helper_ || since >= wait || (!helper_alive && failures_ == 0 && since >= std::chrono::seconds(2))) {
+            if (helper_) {
+                ++failures_;
+                if (failures_ == 1 || failures_ % 10 == 0)
+                    spdlog::warn("oMFS: omx-mfs did not mount {} (its own messages say why); trying again", s_.mount);
+            }
             if (helper_alive) ::kill(helper_, SIGTERM);
             start_helper();
         }

@@ -40,6 +40,7 @@ private:
     boost::asio::steady_timer timer_;
     pid_t helper_ = 0;
     std::chrono::steady_clock::time_point started_at_{};
+    int failures_ = 0;   // starts in a row that did not mount: the next waits longer
     bool stopping_ = false;
 };
 
