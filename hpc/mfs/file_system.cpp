@@ -272,6 +272,20 @@ struct OpenFile {
 };
 OpenFile& open_file(fuse_file_info* fi) { return *reinterpret_cast<OpenFile*>(fi->fh); }
 
+// A request about inode `ino` of a node, or false (and the error replied) when `ino` is
+// one of the mount's own names (`own_error`) or no longer known (ESTALE).
+bool about_inode(fuse_req_t req, fuse_ino_t ino, Op op, int own_error, uint16_t& node, Request& q) {
+    auto r = fs_of(req).remote(ino);
+    if (!r) {
+        fuse_reply_err(req, ino < FileSystem::kFirstDynamic ? own_error : ESTALE);
+        return false;
+    }
+    node = r->node;
+    q = request(req, op);
+    q.inode = r->inode;
+    return true;
+}
+
 void reply_attr(fuse_req_t req, uint64_t ino, const Reply& r) {
     if (r.result < 0) {
         fuse_reply_err(req, -r.result);
@@ -302,25 +316,15 @@ void mfs_getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
         reply_attr(req, ino, fs.call(f.node, q));
         return;
     }
-    auto r = fs.remote(ino);
-    if (!r) {
-        fuse_reply_err(req, ESTALE);
-        return;
-    }
-    Request q = request(req, Op::Getattr);
-    q.inode = r->inode;
-    reply_attr(req, ino, fs.call(r->node, q));
+    uint16_t node;
+    Request q;
+    if (about_inode(req, ino, Op::Getattr, ESTALE, node, q)) reply_attr(req, ino, fs.call(node, q));
 }
 
 void mfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fuse_file_info* fi) {
-    FileSystem& fs = fs_of(req);
-    auto r = fs.remote(ino);
-    if (!r) {
-        fuse_reply_err(req, ino < FileSystem::kFirstDynamic ? EPERM : ESTALE);
-        return;
-    }
-    Request q = request(req, Op::Setattr);
-    q.inode = r->inode;
+    uint16_t node;
+    Request q;
+    if (!about_inode(req, ino, Op::Setattr, EPERM, node, q)) return;
     if (fi) q.handle = open_file(fi).handle;
     if (to_set & FUSE_SET_ATTR_MODE) q.flags |= kSetMode, q.mode = attr->st_mode & 07777;
     if (to_set & FUSE_SET_ATTR_UID) q.flags |= kSetOwner, q.owner = attr->st_uid;
@@ -336,7 +340,7 @@ void mfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, 
         q.times[2] = attr->st_mtim.tv_sec;
         q.times[3] = (to_set & FUSE_SET_ATTR_MTIME_NOW) ? UTIME_NOW : attr->st_mtim.tv_nsec;
     }
-    reply_attr(req, ino, fs.call(r->node, q));
+    reply_attr(req, ino, fs_of(req).call(node, q));
 }
 
 void mfs_readlink(fuse_req_t req, fuse_ino_t ino) {
@@ -345,14 +349,10 @@ void mfs_readlink(fuse_req_t req, fuse_ino_t ino) {
         fuse_reply_readlink(req, std::to_string(fs.link_node(ino, caller(req))).c_str());
         return;
     }
-    auto r = fs.remote(ino);
-    if (!r) {
-        fuse_reply_err(req, ino < FileSystem::kFirstDynamic ? EINVAL : ESTALE);
-        return;
-    }
-    Request q = request(req, Op::Readlink);
-    q.inode = r->inode;
-    Reply a = fs.call(r->node, q);
+    uint16_t node;
+    Request q;
+    if (!about_inode(req, ino, Op::Readlink, EINVAL, node, q)) return;
+    Reply a = fs.call(node, q);
     if (a.result < 0) fuse_reply_err(req, -a.result);
     else fuse_reply_readlink(req, a.text.c_str());
 }
@@ -439,26 +439,22 @@ void mfs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char* 
 
 void mfs_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     FileSystem& fs = fs_of(req);
-    auto r = fs.remote(ino);
-    if (!r) {
-        fuse_reply_err(req, ino < FileSystem::kFirstDynamic ? EISDIR : ESTALE);
-        return;
-    }
-    Request q = request(req, Op::Open);
-    q.inode = r->inode;
+    uint16_t node;
+    Request q;
+    if (!about_inode(req, ino, Op::Open, EISDIR, node, q)) return;
     q.flags = uint32_t(fi->flags);
-    Reply a = fs.call(r->node, q);
+    Reply a = fs.call(node, q);
     if (a.result < 0) {
         fuse_reply_err(req, -a.result);
         return;
     }
-    fi->fh = reinterpret_cast<uint64_t>(new OpenFile{r->node, a.handle});
+    fi->fh = reinterpret_cast<uint64_t>(new OpenFile{node, a.handle});
     fi->direct_io = 1;   // no page cache: every read sees the file as it is now
     fi->keep_cache = 0;
     if (fuse_reply_open(req, fi) == -ENOENT) {   // the caller was interrupted meanwhile
         Request rel = request(req, Op::Release);
         rel.handle = a.handle;
-        fs.call(r->node, rel);
+        fs.call(node, rel);
         delete &open_file(fi);
     }
 }
@@ -649,16 +645,12 @@ void mfs_releasedir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
 }
 
 void mfs_access(fuse_req_t req, fuse_ino_t ino, int mask) {
-    FileSystem& fs = fs_of(req);
-    auto r = fs.remote(ino);
-    if (!r) {   // the mount's own names: readable, not writable
-        fuse_reply_err(req, ino < FileSystem::kFirstDynamic ? ((mask & W_OK) ? EACCES : 0) : ESTALE);
-        return;
-    }
-    Request q = request(req, Op::Access);
-    q.inode = r->inode;
+    uint16_t node;
+    Request q;
+    // The mount's own names: readable, not writable.
+    if (!about_inode(req, ino, Op::Access, (mask & W_OK) ? EACCES : 0, node, q)) return;
     q.flags = uint32_t(mask);
-    fuse_reply_err(req, -fs.call(r->node, q).result);
+    fuse_reply_err(req, -fs_of(req).call(node, q).result);
 }
 
 // df: a node's own figures under its directory; for the whole mount, every up node's

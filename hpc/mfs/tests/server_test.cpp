@@ -19,17 +19,29 @@ namespace {
 omx::ClusterKey key() { return omx::ClusterKey::from_hex(std::string(64, 'a')); }
 uint32_t loopback() { return htonl(INADDR_LOOPBACK); }
 
+// A server on a free loopback port and the client options that reach it.
+struct Loopback {
+    Server server;
+    ClientOptions client;
+    Loopback() : server(key(), options()) { client.port = server.port(); }
+    static ServerOptions options() {
+        ServerOptions so;
+        so.port = 0;
+        so.address = "127.0.0.1";
+        return so;
+    }
+    NodeClient connect(const omx::ClusterKey& k) const {
+        return NodeClient(2, 1, k, [] { return std::optional<uint32_t>(loopback()); }, client);
+    }
+};
+
 }  // namespace
 
 TEST(MfsServer, ServesFilesToAClientThatKnowsTheKey) {
-    ServerOptions so;
-    so.port = 0;
-    so.address = "127.0.0.1";
-    Server server(key(), so);
+    Loopback l;
     auto k = key();
-    ClientOptions co;
-    co.port = server.port();
-    NodeClient client(2, 1, k, [] { return std::optional<uint32_t>(loopback()); }, co);
+    NodeClient client = l.connect(k);
+    Server& server = l.server;
     std::string name = "mfs-server-test-" + std::to_string(::getpid()), path = "/tmp/" + name;
     Request root;
     root.op = Op::Root;
@@ -63,15 +75,10 @@ TEST(MfsServer, ServesFilesToAClientThatKnowsTheKey) {
 }
 
 TEST(MfsServer, AWrongKeyGetsNothing) {
-    ServerOptions so;
-    so.port = 0;
-    so.address = "127.0.0.1";
-    Server server(key(), so);
+    Loopback l;
     auto other = omx::ClusterKey::from_hex(std::string(64, 'b'));
-    ClientOptions co;
-    co.port = server.port();
-    co.timeout_ms = 1000;
-    NodeClient client(2, 1, other, [] { return std::optional<uint32_t>(loopback()); }, co);
+    NodeClient client = l.connect(other);
+    Server& server = l.server;
     Request st;
     st.op = Op::Root;
     EXPECT_EQ(client.call(st).result, -EIO);
@@ -104,18 +111,13 @@ TEST(MfsServer, ANodeThatDoesNotAnswerIsEioWithinTheTimeout) {
 }
 
 TEST(MfsServer, OpenFilesOutliveAClientThatReconnects) {
-    ServerOptions so;
-    so.port = 0;
-    so.address = "127.0.0.1";
-    Server server(key(), so);
+    Loopback l;
     auto k = key();
-    ClientOptions co;
-    co.port = server.port();
     std::string name = "mfs-reconnect-" + std::to_string(::getpid());
     std::ofstream("/tmp/" + name) << "kept";
     uint64_t handle;
     {
-        NodeClient first(2, 1, k, [] { return std::optional<uint32_t>(loopback()); }, co);
+        NodeClient first = l.connect(k);
         Request root;
         root.op = Op::Root;
         Request lookup;
@@ -132,7 +134,7 @@ TEST(MfsServer, OpenFilesOutliveAClientThatReconnects) {
         ASSERT_EQ(o.result, 0);
         handle = o.handle;
     }   // its connections close: a client that gave up on a slow answer
-    NodeClient again(2, 1, k, [] { return std::optional<uint32_t>(loopback()); }, co);
+    NodeClient again = l.connect(k);
     Request read;
     read.op = Op::Read;
     read.handle = handle;
