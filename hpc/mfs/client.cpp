@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <iostream>
@@ -25,6 +26,25 @@ std::unique_ptr<mig::Link> NodeClient::take() {
             return link;
         }
     }
+    return connect();
+}
+
+std::unique_ptr<mig::Link> NodeClient::take_if_free() {
+    {
+        std::lock_guard lock(mu_);
+        if (idle_.empty() && in_use_ >= opt_.max_connections) return nullptr;
+        ++in_use_;
+        if (!idle_.empty()) {
+            auto link = std::move(idle_.back());
+            idle_.pop_back();
+            return link;
+        }
+    }
+    return connect();
+}
+
+// A new connection for a slot already counted in use (given back empty on failure).
+std::unique_ptr<mig::Link> NodeClient::connect() {
     try {
         auto addr = address_();
         if (!addr) throw std::runtime_error(fmt::format("node {} is unknown or down", node_));
@@ -54,17 +74,25 @@ Reply NodeClient::call(const Request& q) { return std::move(call_many({q}).front
 
 std::vector<Reply> NodeClient::call_many(const std::vector<Request>& qs) {
     std::vector<Reply> out;
-    auto link = take();
-    if (!link) {
+    std::vector<std::unique_ptr<mig::Link>> links;
+    links.push_back(take());
+    if (!links[0]) {
         out.assign(qs.size(), result_only(-EIO));
         return out;
     }
+    // Reads go out over two connections at once: the server answers them on two threads
+    // (two cores), each piece in its own stream. Writes keep their order on one (appends).
+    bool reads = qs.size() > 1 && std::all_of(qs.begin(), qs.end(), [](const Request& q) { return q.op == Op::Read; });
+    if (reads)
+        if (auto second = take_if_free()) links.push_back(std::move(second));
+    auto link_of = [&](size_t i) -> mig::Link& { return *links[i % links.size()]; };
     try {
-        for (const auto& q : qs) link->send(mig::Msg::Call, q.payload(), encode_fields(q));
-        for (const auto& q : qs) {
+        for (size_t i = 0; i < qs.size(); ++i) link_of(i).send(mig::Msg::Call, qs[i].payload(), encode_fields(qs[i]));
+        for (size_t i = 0; i < qs.size(); ++i) {
+            const Request& q = qs[i];
             mig::Msg type;
             std::vector<uint8_t> payload;
-            if (!link->receive(type, payload, opt_.timeout_ms))
+            if (!link_of(i).receive(type, payload, opt_.timeout_ms))
                 throw mig::LinkClosed(fmt::format("no answer to {} within {} ms", op_name(q.op), opt_.timeout_ms));
             if (type != mig::Msg::Result) throw WireError(fmt::format("unexpected {}", mig::to_string(type)));
             Reply r = decode_reply(std::move(payload));
@@ -72,10 +100,10 @@ std::vector<Reply> NodeClient::call_many(const std::vector<Request>& qs) {
             if (r.result == -EBADF && q.handle) r.result = -EIO;
             out.push_back(std::move(r));
         }
-        give_back(std::move(link));
+        for (auto& l : links) give_back(std::move(l));
     } catch (const std::exception& e) {
         std::cerr << fmt::format("omx-mfs: node {}: {}\n", node_, e.what());
-        give_back(nullptr);
+        for (size_t i = 0; i < links.size(); ++i) give_back(nullptr);
         forget_idle();
         out.resize(qs.size(), result_only(-EIO));
     }

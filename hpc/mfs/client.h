@@ -37,6 +37,8 @@ public:
 
 private:
     std::unique_ptr<mig::Link> take();
+    std::unique_ptr<mig::Link> take_if_free();   // nullptr rather than wait
+    std::unique_ptr<mig::Link> connect();
     void give_back(std::unique_ptr<mig::Link> link);
     void forget_idle();
 
