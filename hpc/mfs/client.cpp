@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <iostream>
@@ -72,7 +71,7 @@ void NodeClient::forget_idle() {
 
 Reply NodeClient::call(const Request& q) { return std::move(call_many({q}).front()); }
 
-std::vector<Reply> NodeClient::call_many(const std::vector<Request>& qs) {
+std::vector<Reply> NodeClient::call_many(const std::vector<Request>& qs, bool spread) {
     std::vector<Reply> out;
     std::vector<std::unique_ptr<mig::Link>> links;
     links.push_back(take());
@@ -80,10 +79,7 @@ std::vector<Reply> NodeClient::call_many(const std::vector<Request>& qs) {
         out.assign(qs.size(), result_only(-EIO));
         return out;
     }
-    // Reads go out over two connections at once: the server answers them on two threads
-    // (two cores), each piece in its own stream. Writes keep their order on one (appends).
-    bool reads = qs.size() > 1 && std::all_of(qs.begin(), qs.end(), [](const Request& q) { return q.op == Op::Read; });
-    if (reads)
+    if (spread && qs.size() > 1)
         if (auto second = take_if_free()) links.push_back(std::move(second));
     auto link_of = [&](size_t i) -> mig::Link& { return *links[i % links.size()]; };
     try {

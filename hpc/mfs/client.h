@@ -29,10 +29,11 @@ public:
     NodeClient(uint16_t node, uint16_t self, const ClusterKey& key, std::function<std::optional<uint32_t>()> address,
                ClientOptions opt);
     Reply call(const Request& q);
-    // Several requests sent at once on one connection and answered in order: while we
-    // take in one answer the server already works on the next (a big read or write cut
-    // into pieces). On a failure the rest are EIO too.
-    std::vector<Reply> call_many(const std::vector<Request>& qs);
+    // Several requests sent at once and answered in order: while we take in one answer the
+    // server already works on the next (a big read or write cut into pieces). `spread`:
+    // over two connections, which the server serves on two threads (pieces whose order
+    // does not matter); else on one, in order. On a failure the rest are EIO too.
+    std::vector<Reply> call_many(const std::vector<Request>& qs, bool spread = false);
     uint16_t node() const { return node_; }
 
 private:

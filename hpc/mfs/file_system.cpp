@@ -101,8 +101,8 @@ Reply FileSystem::call(uint16_t node, const Request& q) {
     return client(node).call(q);
 }
 
-std::vector<Reply> FileSystem::call_many(uint16_t node, const std::vector<Request>& qs) {
-    if (node != view_.self()) return client(node).call_many(qs);
+std::vector<Reply> FileSystem::call_many(uint16_t node, const std::vector<Request>& qs, bool spread) {
+    if (node != view_.self()) return client(node).call_many(qs, spread);
     std::vector<Reply> out;
     for (const auto& q : qs) out.push_back(call(node, q));
     return out;
@@ -269,6 +269,7 @@ void mfs_forget_multi(fuse_req_t req, size_t count, fuse_forget_data* list) {
 struct OpenFile {
     uint16_t node;
     uint64_t handle;
+    bool append;   // its writes land in the order they are made: never spread
 };
 OpenFile& open_file(fuse_file_info* fi) { return *reinterpret_cast<OpenFile*>(fi->fh); }
 
@@ -448,7 +449,7 @@ void mfs_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
         fuse_reply_err(req, -a.result);
         return;
     }
-    fi->fh = reinterpret_cast<uint64_t>(new OpenFile{node, a.handle});
+    fi->fh = reinterpret_cast<uint64_t>(new OpenFile{node, a.handle, bool(fi->flags & O_APPEND)});
     fi->direct_io = 1;   // no page cache: every read sees the file as it is now
     fi->keep_cache = 0;
     if (fuse_reply_open(req, fi) == -ENOENT) {   // the caller was interrupted meanwhile
@@ -475,7 +476,7 @@ void mfs_create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode
         return;
     }
     if (parent == FileSystem::kMagicDir) fs.created_magic(caller(req), d.node);
-    fi->fh = reinterpret_cast<uint64_t>(new OpenFile{d.node, r.handle});
+    fi->fh = reinterpret_cast<uint64_t>(new OpenFile{d.node, r.handle, bool(fi->flags & O_APPEND)});
     fi->direct_io = 1;
     fi->keep_cache = 0;
     fuse_entry_param e{};
@@ -495,7 +496,7 @@ void mfs_read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info
         q.size = uint32_t(std::min(size - at, kPiece));
         pieces.push_back(std::move(q));
     }
-    auto replies = fs_of(req).call_many(f.node, pieces);
+    auto replies = fs_of(req).call_many(f.node, pieces, true);
     std::vector<iovec> iov;
     for (size_t i = 0; i < replies.size(); ++i) {
         const Reply& r = replies[i];
@@ -522,7 +523,7 @@ void mfs_write(fuse_req_t req, fuse_ino_t, const char* buf, size_t size, off_t o
         q.data_ref = std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(buf) + at, std::min(size - at, kPiece));
         pieces.push_back(std::move(q));
     }
-    auto replies = fs_of(req).call_many(f.node, pieces);
+    auto replies = fs_of(req).call_many(f.node, pieces, !f.append);
     size_t written = 0;
     for (size_t i = 0; i < replies.size(); ++i) {
         if (replies[i].result < 0) {

@@ -59,7 +59,7 @@ public:
 
     // Sends a request to a node (this node's own files are served here, as the caller).
     Reply call(uint16_t node, const Request& q);
-    std::vector<Reply> call_many(uint16_t node, const std::vector<Request>& qs);
+    std::vector<Reply> call_many(uint16_t node, const std::vector<Request>& qs, bool spread);
 
     uint16_t magic_node(pid_t caller, bool creating);
     void created_magic(pid_t caller, uint16_t node);
