@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -60,10 +61,21 @@ void clear_stale_mount(const std::string& mount) {
     std::filesystem::create_directories(mount);
 }
 
+// Every file a client looked up holds a descriptor here (local_files.h): as many as the
+// system lets us have.
+void raise_open_file_limit() {
+    rlimit r{};
+    if (::getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+        r.rlim_cur = r.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &r);
+    }
+}
+
 int run(const Settings& s, int ready_fd) {
     // Modes arrive already masked by the caller's umask (the kernel did it on its node):
     // ours must not mask them again.
     ::umask(0);
+    raise_open_file_limit();
     auto key = omx::ClusterKey::load(s.key_file);
     omx::mfs::ClusterView view(s.control_socket);
     view.start();

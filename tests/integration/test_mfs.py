@@ -114,6 +114,18 @@ def test_proc_devices_and_mfs_inside_mfs_are_excluded(cluster):
     assert c.exec(1, "ls", "/tmp/bad/", check=False).returncode != 0          # ...it leads nowhere
 
 
+def test_a_whole_tree_walks_the_same_as_on_its_node(cluster):
+    """find over thousands of names: every one is an inode the server holds open while the
+    kernel knows it, far more than a default limit of 1024 files."""
+    c = cluster
+    c.sh(2, "mkdir -p /tmp/tree && cd /tmp/tree && for d in $(seq 40); do mkdir -p d$d; "
+            "(cd d$d && touch $(seq -f f%g 60)); done")
+    local = c.sh(2, "cd /tmp/tree && find . | sort").stdout
+    remote = c.sh(1, "cd /mfs/2/tmp/tree && find . | sort", timeout=300).stdout
+    assert remote == local and len(local.splitlines()) == 1 + 40 * 61
+    assert c.sh(1, "du -s --inodes /mfs/2/tmp/tree", timeout=300).stdout.split()[0] == str(1 + 40 * 61)
+
+
 def test_df_tells_the_nodes_own_figures(cluster):
     c = cluster
     def blocks(node, path):
