@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
@@ -29,13 +30,21 @@ bool valid_name(const std::string& n) {
 
 std::string child_path(const std::string& dir, const std::string& name) { return (dir == "/" ? "" : dir) + "/" + name; }
 
+// Half the open-file limit (the other half: open files, connections), for each client node.
+size_t default_descriptors() {
+    rlimit r{};
+    if (::getrlimit(RLIMIT_NOFILE, &r) != 0 || r.rlim_cur == RLIM_INFINITY) return 4096;
+    return std::max<size_t>(64, size_t(r.rlim_cur) / 2);
+}
+
 struct DirCloser {
     void operator()(DIR* d) const { ::closedir(d); }
 };
 
 }  // namespace
 
-LocalFiles::LocalFiles(std::string mount) : mount_(std::move(mount)) {
+LocalFiles::LocalFiles(std::string mount, size_t max_descriptors)
+    : mount_(std::move(mount)), max_descriptors_(max_descriptors ? max_descriptors : default_descriptors()) {
     // Numbers of an earlier server (before a restart) must not name our files: start ours
     // at a random place in the 64-bit space.
     std::random_device rd;
@@ -55,12 +64,39 @@ size_t LocalFiles::known_inodes() const {
     return inodes_.size();
 }
 
-int LocalFiles::inode_fd(uint64_t id, std::string* path) const {
+void LocalFiles::keep_descriptor(uint64_t id, Inode& n, SharedFd fd) {
+    n.fd = std::move(fd);
+    recent_.push_front(id);
+    n.recent = recent_.begin();
+    while (recent_.size() > max_descriptors_) {   // the least recently used let go of theirs
+        Inode& old = inodes_.at(recent_.back());
+        old.fd.reset();
+        recent_.pop_back();
+    }
+}
+
+LocalFiles::SharedFd LocalFiles::inode_fd(uint64_t id, std::string* path) {
+    std::string name;
+    {
+        std::lock_guard lock(mu_);
+        auto it = inodes_.find(id);
+        if (it == inodes_.end()) return nullptr;
+        if (path) *path = it->second.path;
+        if (it->second.fd) {
+            recent_.splice(recent_.begin(), recent_, it->second.recent);
+            return it->second.fd;
+        }
+        name = it->second.path;
+    }
+    // Evicted: found again by its name, if that still leads to the same file.
+    auto fd = std::make_shared<UniqueFd>(::open(name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+    struct stat st {};
+    if (!*fd || ::fstat(fd->get(), &st) != 0) return nullptr;
     std::lock_guard lock(mu_);
     auto it = inodes_.find(id);
-    if (it == inodes_.end()) return -1;
-    if (path) *path = it->second.path;
-    return it->second.fd.get();
+    if (it == inodes_.end() || it->second.dev != st.st_dev || it->second.ino != st.st_ino) return nullptr;
+    if (!it->second.fd) keep_descriptor(id, it->second, fd);
+    return it->second.fd;
 }
 
 int LocalFiles::with_handle(uint64_t h) const {
@@ -86,7 +122,11 @@ Reply LocalFiles::remember(UniqueFd fd, const std::string& path) {
     auto [it, fresh] = by_file_.try_emplace({st.st_dev, st.st_ino}, 0);
     if (fresh) {
         it->second = next_inode_++;
-        inodes_[it->second] = Inode{std::move(fd), path, 0, st.st_dev, st.st_ino};
+        Inode& n = inodes_[it->second];
+        n.path = path, n.dev = st.st_dev, n.ino = st.st_ino;
+        keep_descriptor(it->second, n, std::make_shared<UniqueFd>(std::move(fd)));
+    } else if (!inodes_[it->second].fd) {
+        keep_descriptor(it->second, inodes_[it->second], std::make_shared<UniqueFd>(std::move(fd)));
     }
     ++inodes_[it->second].refs;
     r.inode = it->second;
@@ -102,13 +142,15 @@ void LocalFiles::forget(uint64_t id, uint64_t n) {
         return;
     }
     by_file_.erase({it->second.dev, it->second.ino});
+    if (it->second.fd) recent_.erase(it->second.recent);
     inodes_.erase(it);
 }
 
 Reply LocalFiles::lookup(uint64_t dir, const std::string& name) {
     std::string dir_path;
-    int d = inode_fd(dir, &dir_path);
-    if (d < 0) return result_only(-ESTALE);
+    auto held = inode_fd(dir, &dir_path);
+    if (!held) return result_only(-ESTALE);
+    int d = held->get();
     if (name == "." || name == "..") return result_only(-EINVAL);   // the client never asks for them
     if (!valid_name(name)) return result_only(-ENOENT);
     std::string path = child_path(dir_path, name);
@@ -128,8 +170,9 @@ Reply LocalFiles::serve(const Request& q) {
 }
 
 Reply LocalFiles::open(const Request& q) {
-    int f = inode_fd(q.inode);
-    if (f < 0) return result_only(-ESTALE);
+    auto held = inode_fd(q.inode);
+    if (!held) return result_only(-ESTALE);
+    int f = held->get();
     // O_DIRECT is the client's business (oMFS never caches there); here the file is read
     // into buffers of any alignment. A FIFO cannot be reached (no inode of ours is one).
     // O_NOFOLLOW was the kernel's to apply (it did, at its end): here the name is a link
@@ -147,8 +190,9 @@ Reply LocalFiles::open(const Request& q) {
 
 Reply LocalFiles::create(const Request& q) {
     std::string dir_path;
-    int d = inode_fd(q.inode, &dir_path);
-    if (d < 0) return result_only(-ESTALE);
+    auto held = inode_fd(q.inode, &dir_path);
+    if (!held) return result_only(-ESTALE);
+    int d = held->get();
     if (!valid_name(q.name)) return result_only(-EINVAL);
     std::string path = child_path(dir_path, q.name);
     if (excluded(path, mount_)) return result_only(-EPERM);
@@ -165,8 +209,9 @@ Reply LocalFiles::create(const Request& q) {
 
 Reply LocalFiles::readdir(uint64_t dir) {
     std::string dir_path;
-    int d = inode_fd(dir, &dir_path);
-    if (d < 0) return result_only(-ESTALE);
+    auto held = inode_fd(dir, &dir_path);
+    if (!held) return result_only(-ESTALE);
+    int d = held->get();
     int fd = ::openat(d, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return result_only(neg_errno());
     std::unique_ptr<DIR, DirCloser> listing(::fdopendir(fd));
@@ -200,8 +245,9 @@ Reply LocalFiles::readdir(uint64_t dir) {
 }
 
 Reply LocalFiles::setattr(const Request& q) {
-    int f = inode_fd(q.inode);
-    if (f < 0) return result_only(-ESTALE);
+    auto held = inode_fd(q.inode);
+    if (!held) return result_only(-ESTALE);
+    int f = held->get();
     struct stat st {};
     if (::fstat(f, &st) != 0) return result_only(neg_errno());
     const std::string path = magic_path(f);
@@ -302,8 +348,9 @@ Reply LocalFiles::serve_as_user(const Request& q) {
     }
     // Calls on a known inode, or on a name in a known directory.
     std::string dir_path;
-    int f = inode_fd(q.inode, &dir_path);
-    if (f < 0) return result_only(-ESTALE);
+    auto held = inode_fd(q.inode, &dir_path);
+    if (!held) return result_only(-ESTALE);
+    int f = held->get();
     const bool named = q.op == Op::Mkdir || q.op == Op::Unlink || q.op == Op::Rmdir || q.op == Op::Symlink ||
                        q.op == Op::Rename;
     if (named && !valid_name(q.name)) return result_only(-EINVAL);
@@ -334,16 +381,18 @@ Reply LocalFiles::serve_as_user(const Request& q) {
         case Op::Rmdir: return done(::unlinkat(f, name, AT_REMOVEDIR));
         case Op::Rename: {
             std::string to_path;
-            int to = inode_fd(q.inode2, &to_path);
-            if (to < 0) return result_only(-ESTALE);
+            auto to_held = inode_fd(q.inode2, &to_path);
+            if (!to_held) return result_only(-ESTALE);
+            int to = to_held->get();
             if (!valid_name(q.name2)) return result_only(-EINVAL);
             if (excluded(child_path(to_path, q.name2), mount_)) return result_only(-EPERM);
             return done(::renameat2(f, name, to, q.name2.c_str(), q.flags));
         }
         case Op::Link: {   // inode `inode` gets the name name2 in directory inode2
             std::string to_path;
-            int to = inode_fd(q.inode2, &to_path);
-            if (to < 0) return result_only(-ESTALE);
+            auto to_held = inode_fd(q.inode2, &to_path);
+            if (!to_held) return result_only(-ESTALE);
+            int to = to_held->get();
             if (!valid_name(q.name2)) return result_only(-EINVAL);
             if (excluded(child_path(to_path, q.name2), mount_)) return result_only(-EPERM);
             // Through /proc/self/fd: linkat(AT_EMPTY_PATH) would need CAP_DAC_READ_SEARCH.

@@ -5,14 +5,19 @@
 // Files are known by inode numbers of ours: each stands for an O_PATH descriptor of the
 // file (one per file, however many names lead to it), so a file keeps its identity when
 // it is renamed or unlinked here — what a local file system and NFS give. Numbers live
-// until the client forgets them, open files until it releases them.
+// until the client forgets them, open files until it releases them. Descriptors are kept
+// for the most recently used inodes only (a walk of a big tree knows more inodes than a
+// process may have files); an older one is found again by its name, and is ESTALE if
+// that name now leads to another file.
 //
 // /proc, the oMFS mount itself and special files (devices, FIFOs, sockets) are never
 // shown or opened (HOWTO 4.3.3).
 #include <sys/types.h>
 
 #include <cstdint>
+#include <list>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -25,22 +30,26 @@ namespace omx::mfs {
 
 class LocalFiles {
 public:
-    explicit LocalFiles(std::string mount = kDefaultMount);
+    // `max_descriptors`: inodes that keep a descriptor (0: half the open-file limit).
+    explicit LocalFiles(std::string mount = kDefaultMount, size_t max_descriptors = 0);
     Reply serve(const Request& q);
     size_t open_handles() const;
     size_t known_inodes() const;
 
 private:
+    using SharedFd = std::shared_ptr<UniqueFd>;   // held by a request while it uses it
     struct Inode {
-        UniqueFd fd;        // O_PATH
-        std::string path;   // the name it was first found under (for the exclusions)
+        SharedFd fd;        // O_PATH; null while evicted
+        std::string path;   // the name it was first found under (exclusions, finding it again)
         uint64_t refs = 0;  // lookups the client has not forgotten
         dev_t dev = 0;
         ino_t ino = 0;
+        std::list<uint64_t>::iterator recent;   // in recent_ while it has a descriptor
     };
     Reply serve_as_user(const Request& q);
-    // The O_PATH fd of a known inode, or -1; its path in `path` when asked.
-    int inode_fd(uint64_t id, std::string* path = nullptr) const;
+    // The O_PATH fd of a known inode (null: unknown or gone: ESTALE); its path when asked.
+    SharedFd inode_fd(uint64_t id, std::string* path = nullptr);
+    void keep_descriptor(uint64_t id, Inode& n, SharedFd fd);   // with mu_ held
     // A name in a known directory: its new or known inode (refs + 1), attributes in reply.
     Reply lookup(uint64_t dir, const std::string& name);
     Reply remember(UniqueFd fd, const std::string& path);
@@ -55,6 +64,8 @@ private:
     std::string mount_;
     mutable std::mutex mu_;
     std::map<uint64_t, Inode> inodes_;
+    std::list<uint64_t> recent_;   // inodes with a descriptor, most recently used first
+    size_t max_descriptors_;
     std::map<std::pair<dev_t, ino_t>, uint64_t> by_file_;
     std::map<uint64_t, UniqueFd> handles_;
     uint64_t next_inode_ = 1, next_handle_ = 1;

@@ -170,3 +170,29 @@ TEST(LocalFiles, AccessIsCheckedAsTheCallingUser) {
     again.flags = O_RDONLY;
     EXPECT_EQ(files.serve(again).result, 0);
 }
+
+TEST(LocalFiles, OnlyRecentInodesKeepADescriptorAndOlderOnesAreFoundAgainByName) {
+    Dir d;
+    LocalFiles files(kDefaultMount, 3);   // root, the directory, and one more
+    for (int i = 0; i < 5; ++i) std::ofstream(d.path / ("f" + std::to_string(i))) << std::string(size_t(i), 'x');
+    uint64_t dir = walk(files, d.path);
+    std::vector<uint64_t> ino;
+    for (int i = 0; i < 5; ++i) ino.push_back(files.serve(req(Op::Lookup, dir, "f" + std::to_string(i))).inode);
+    for (int round = 0; round < 2; ++round)
+        for (int i = 0; i < 5; ++i) {
+            Reply r = files.serve(req(Op::Getattr, ino[size_t(i)]));
+            ASSERT_EQ(r.result, 0) << i;
+            EXPECT_EQ(r.attr.size, uint64_t(i));
+        }
+    // f0 has no descriptor now; its name leads to another file: never that one.
+    files.serve(req(Op::Getattr, ino[4]));
+    files.serve(req(Op::Getattr, ino[3]));
+    fs::rename(d.path / "f0", d.path / "gone");
+    std::ofstream(d.path / "f0") << "a newcomer";
+    EXPECT_EQ(files.serve(req(Op::Getattr, ino[0])).result, -ESTALE);
+    // One with its descriptor follows the file through a rename.
+    fs::rename(d.path / "f3", d.path / "moved");
+    Reply r = files.serve(req(Op::Getattr, ino[3]));
+    ASSERT_EQ(r.result, 0);
+    EXPECT_EQ(r.attr.size, 3u);
+}
