@@ -37,6 +37,9 @@ Server::~Server() {
     stopping_ = true;
     ::shutdown(listener_.get(), SHUT_RDWR);
     if (acceptor_.joinable()) acceptor_.join();
+    std::unique_lock lock(mu_);
+    for (int fd : connections_) ::shutdown(fd, SHUT_RDWR);   // each thread sees its end
+    all_ended_.wait(lock, [&] { return running_ == 0; });
 }
 
 void Server::accept_loop() {
@@ -46,8 +49,18 @@ void Server::accept_loop() {
         if (::poll(&p, 1, 500) <= 0) continue;
         UniqueFd conn(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
         if (!conn) continue;
-        // Connection threads end with their connection; they never outlive the process.
-        std::thread([this, c = std::move(conn)]() mutable { serve_connection(std::move(c)); }).detach();
+        {
+            std::lock_guard lock(mu_);
+            connections_.insert(conn.get());
+            ++running_;
+        }
+        // A thread per connection, ended by its connection (or by our destructor).
+        std::thread([this, c = std::move(conn)]() mutable {
+            serve_connection(std::move(c));
+            std::lock_guard lock(mu_);
+            --running_;
+            all_ended_.notify_all();
+        }).detach();
     }
 }
 
@@ -77,6 +90,16 @@ void Server::drop_idle_sessions() {
 void Server::serve_connection(UniqueFd sock) {
     mig::set_liveness(sock.get(), 10000);
     mig::Link link(std::move(sock));
+    // Out of the destructor's reach before the link closes its socket (its number may be
+    // another file's right after).
+    struct Unlisted {
+        Server& s;
+        int fd;
+        ~Unlisted() {
+            std::lock_guard lock(s.mu_);
+            s.connections_.erase(fd);
+        }
+    } unlisted{*this, link.fd()};
     uint16_t client;
     try {
         client = link.handshake_as_remote(key_, 5000);

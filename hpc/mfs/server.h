@@ -6,6 +6,8 @@
 // answer and connects again finds them still open; one that is gone for good loses them.
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <set>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -56,6 +58,11 @@ private:
     };
     void drop_idle_sessions();
     std::map<uint16_t, Session> sessions_;
+    // Connection threads: their sockets (to end them) and how many still run; the
+    // destructor waits for them all, since they use this object.
+    std::set<int> connections_;
+    int running_ = 0;
+    std::condition_variable all_ended_;
     std::thread acceptor_;
 };
 
