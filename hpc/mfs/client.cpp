@@ -13,32 +13,27 @@ NodeClient::NodeClient(uint16_t node, uint16_t self, const ClusterKey& key,
     : node_(node), self_(self), key_(key), address_(std::move(address)), opt_(opt) {}
 
 std::unique_ptr<mig::Link> NodeClient::take() {
-    {
-        std::unique_lock lock(mu_);
-        bool got = freed_.wait_for(lock, std::chrono::milliseconds(opt_.timeout_ms),
-                                   [&] { return !idle_.empty() || in_use_ < opt_.max_connections; });
-        if (!got) return nullptr;
-        ++in_use_;
-        if (!idle_.empty()) {
-            auto link = std::move(idle_.back());
-            idle_.pop_back();
-            return link;
-        }
-    }
-    return connect();
+    std::unique_lock lock(mu_);
+    bool got = freed_.wait_for(lock, std::chrono::milliseconds(opt_.timeout_ms),
+                               [&] { return !idle_.empty() || in_use_ < opt_.max_connections; });
+    if (!got) return nullptr;
+    return take_locked(lock);
 }
 
 std::unique_ptr<mig::Link> NodeClient::take_if_free() {
-    {
-        std::lock_guard lock(mu_);
-        if (idle_.empty() && in_use_ >= opt_.max_connections) return nullptr;
-        ++in_use_;
-        if (!idle_.empty()) {
-            auto link = std::move(idle_.back());
-            idle_.pop_back();
-            return link;
-        }
+    std::unique_lock lock(mu_);
+    if (idle_.empty() && in_use_ >= opt_.max_connections) return nullptr;
+    return take_locked(lock);
+}
+
+std::unique_ptr<mig::Link> NodeClient::take_locked(std::unique_lock<std::mutex>& lock) {
+    ++in_use_;
+    if (!idle_.empty()) {
+        auto link = std::move(idle_.back());
+        idle_.pop_back();
+        return link;
     }
+    lock.unlock();   // connecting may take the whole timeout: not under the lock
     return connect();
 }
 

@@ -39,6 +39,8 @@ public:
 private:
     std::unique_ptr<mig::Link> take();
     std::unique_ptr<mig::Link> take_if_free();   // nullptr rather than wait
+    // With a free slot: an idle connection, or a new one (the lock is let go to connect).
+    std::unique_ptr<mig::Link> take_locked(std::unique_lock<std::mutex>& lock);
     std::unique_ptr<mig::Link> connect();
     void give_back(std::unique_ptr<mig::Link> link);
     void forget_idle();

@@ -59,11 +59,6 @@ size_t LocalFiles::open_handles() const {
     return handles_.size();
 }
 
-size_t LocalFiles::known_inodes() const {
-    std::lock_guard lock(mu_);
-    return inodes_.size();
-}
-
 void LocalFiles::keep_descriptor(uint64_t id, Inode& n, SharedFd fd) {
     n.fd = std::move(fd);
     recent_.push_front(id);
@@ -73,6 +68,15 @@ void LocalFiles::keep_descriptor(uint64_t id, Inode& n, SharedFd fd) {
         old.fd.reset();
         recent_.pop_back();
     }
+}
+
+int LocalFiles::target_dir(const Request& q, SharedFd& held) {
+    std::string to_path;
+    held = inode_fd(q.inode2, &to_path);
+    if (!held) return -ESTALE;
+    if (!valid_name(q.name2)) return -EINVAL;
+    if (excluded(child_path(to_path, q.name2), mount_)) return -EPERM;
+    return held->get();
 }
 
 LocalFiles::SharedFd LocalFiles::inode_fd(uint64_t id, std::string* path) {
@@ -379,27 +383,6 @@ Reply LocalFiles::serve_as_user(const Request& q) {
         case Op::Symlink: return made(::symlinkat(q.name2.c_str(), f, name));
         case Op::Unlink: return done(::unlinkat(f, name, 0));
         case Op::Rmdir: return done(::unlinkat(f, name, AT_REMOVEDIR));
-        case Op::Rename: {
-            std::string to_path;
-            auto to_held = inode_fd(q.inode2, &to_path);
-            if (!to_held) return result_only(-ESTALE);
-            int to = to_held->get();
-            if (!valid_name(q.name2)) return result_only(-EINVAL);
-            if (excluded(child_path(to_path, q.name2), mount_)) return result_only(-EPERM);
-            return done(::renameat2(f, name, to, q.name2.c_str(), q.flags));
-        }
-        case Op::Link: {   // inode `inode` gets the name name2 in directory inode2
-            std::string to_path;
-            auto to_held = inode_fd(q.inode2, &to_path);
-            if (!to_held) return result_only(-ESTALE);
-            int to = to_held->get();
-            if (!valid_name(q.name2)) return result_only(-EINVAL);
-            if (excluded(child_path(to_path, q.name2), mount_)) return result_only(-EPERM);
-            // Through /proc/self/fd: linkat(AT_EMPTY_PATH) would need CAP_DAC_READ_SEARCH.
-            if (::linkat(AT_FDCWD, magic_path(f).c_str(), to, q.name2.c_str(), AT_SYMLINK_FOLLOW) != 0)
-                return result_only(neg_errno());
-            return lookup(q.inode2, q.name2);
-        }
         case Op::Statfs: {
             struct statvfs s {};
             if (::fstatvfs(f, &s) != 0) return result_only(neg_errno());
@@ -407,6 +390,21 @@ Reply LocalFiles::serve_as_user(const Request& q) {
             return r;
         }
         case Op::Access: return done(::faccessat(AT_FDCWD, magic_path(f).c_str(), int(q.flags), AT_EACCESS));
+        case Op::Rename: {
+            SharedFd held_to;
+            int to = target_dir(q, held_to);
+            if (to < 0) return result_only(to);
+            return done(::renameat2(f, name, to, q.name2.c_str(), q.flags));
+        }
+        case Op::Link: {   // inode `inode` gets the name name2 in directory inode2
+            SharedFd held_to;
+            int to = target_dir(q, held_to);
+            if (to < 0) return result_only(to);
+            // Through /proc/self/fd: linkat(AT_EMPTY_PATH) would need CAP_DAC_READ_SEARCH.
+            if (::linkat(AT_FDCWD, magic_path(f).c_str(), to, q.name2.c_str(), AT_SYMLINK_FOLLOW) != 0)
+                return result_only(neg_errno());
+            return lookup(q.inode2, q.name2);
+        }
         default: return result_only(-ENOSYS);
     }
 }

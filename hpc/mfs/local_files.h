@@ -34,7 +34,6 @@ public:
     explicit LocalFiles(std::string mount = kDefaultMount, size_t max_descriptors = 0);
     Reply serve(const Request& q);
     size_t open_handles() const;
-    size_t known_inodes() const;
 
 private:
     using SharedFd = std::shared_ptr<UniqueFd>;   // held by a request while it uses it
@@ -50,6 +49,9 @@ private:
     // The O_PATH fd of a known inode (null: unknown or gone: ESTALE); its path when asked.
     SharedFd inode_fd(uint64_t id, std::string* path = nullptr);
     void keep_descriptor(uint64_t id, Inode& n, SharedFd fd);   // with mu_ held
+    // rename's and link's target directory (inode2, where name2 goes): its fd, kept in
+    // `held`, or -errno.
+    int target_dir(const Request& q, SharedFd& held);
     // A name in a known directory: its new or known inode (refs + 1), attributes in reply.
     Reply lookup(uint64_t dir, const std::string& name);
     Reply remember(UniqueFd fd, const std::string& path);

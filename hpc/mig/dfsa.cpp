@@ -37,21 +37,6 @@ constexpr const char* kNativeCalls[] = {
 constexpr int kNativeFcntl[] = {F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_GETLK, F_SETLK, F_SETLKW,
                                 F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW};
 
-void answer(int listener, uint64_t id, long ret) {
-    seccomp_notif_resp resp{};
-    resp.id = id;
-    if (ret < 0) resp.error = int(ret);
-    else resp.val = ret;
-    ::ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
-}
-
-bool let_it_run(int listener, uint64_t id) {
-    seccomp_notif_resp resp{};
-    resp.id = id;
-    resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-    return ::ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp) == 0;
-}
-
 int64_t as_dirfd(uint64_t arg) { return int64_t(int32_t(uint32_t(arg))); }
 
 // Opens `path` without following any symbolic link on the way (a link may lead off this
@@ -333,13 +318,13 @@ Dfsa::Action Dfsa::handle(int listener, const seccomp_notif& req, ProcessMemory&
         if (dup_call) return dup_direct(listener, req);
         if (nr == SYS_openat) return done(open_direct(listener, req, mem));
         if (nr == SYS_openat2) return Action::NeedsHome;
-        let_it_run(listener, req.id);   // anything else on a direct file runs on it
+        continue_call(listener, req.id);   // anything else on a direct file runs on it
         ++direct_;
         return Action::Done;
     }
     // mmap of a direct file maps the file here.
     if (nr == arch::kSysMmap && !(a[3] & MAP_ANONYMOUS) && dfsa_number(a[4]) && is_open(int(a[4]))) {
-        let_it_run(listener, req.id);
+        continue_call(listener, req.id);
         ++direct_;
         return Action::Done;
     }

@@ -28,14 +28,6 @@ namespace {
 
 bool still_valid(int listener, uint64_t id) { return ::ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0; }
 
-void answer(int listener, uint64_t id, long ret) {
-    seccomp_notif_resp resp{};
-    resp.id = id;
-    if (ret < 0 && ret > -4096) resp.error = int(ret);
-    else resp.val = ret;
-    ::ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);   // ENOENT: the call was interrupted
-}
-
 // Waits a little for a just-signalled process to drop its pending notification.
 bool settles_invalid(int listener, uint64_t id) {
     for (int i = 0; i < 50; ++i) {
@@ -47,14 +39,23 @@ bool settles_invalid(int listener, uint64_t id) {
 
 std::atomic<int> g_stop_as{0};
 
+
+}  // namespace
+
+void answer(int listener, uint64_t id, long ret) {
+    seccomp_notif_resp resp{};
+    resp.id = id;
+    if (ret < 0 && ret > -4096) resp.error = int(ret);
+    else resp.val = ret;
+    ::ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);   // ENOENT: the call was interrupted
+}
+
 bool continue_call(int listener, uint64_t id) {
     seccomp_notif_resp resp{};
     resp.id = id;
     resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
     return ::ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp) == 0;
 }
-
-}  // namespace
 
 void pass_signal(pid_t pid, int sig) {
     bool job_stop = sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;

@@ -45,6 +45,12 @@ public:
     virtual void stopped(int /*sig*/) {}
 };
 
+// Answers the waiting call `id` with `ret` (-errno: that error). A call interrupted
+// meanwhile is not answered (the process makes it again).
+void answer(int listener, uint64_t id, long ret);
+// Lets the waiting call `id` run as the process made it. False when it was interrupted.
+bool continue_call(int listener, uint64_t id);
+
 // Puts our `local_fd` at number `fd` in the waiting process (it stands for the file the
 // process has open at home under that number) and lets the call run here. False when
 // the kernel refused the fd; true also when the call was interrupted meanwhile (the
